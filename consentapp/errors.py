@@ -1,0 +1,54 @@
+"""Friendly error pages: a patient never sees a stack trace or a bare status code."""
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+
+
+def _page(status: int, title: str, message: str):
+    return render_template("errors/error.html", title=title, message=message), status
+
+
+def _csrf_error(error: CSRFError):
+    return _page(
+        400,
+        "This page had expired",
+        "For your safety the form could not be sent. Please go back, reload the page and try "
+        "again. Nothing you already saved was lost.",
+    )
+
+
+def _not_found(error):
+    return _page(404, "Page not found", "We could not find that page.")
+
+
+def _forbidden(error):
+    return _page(403, "Not allowed", "Your account cannot open this page.")
+
+
+def _too_large(error):
+    return _page(413, "Too much to send", "What you sent was too large. Please try again.")
+
+
+def _too_many(error):
+    return _page(
+        429,
+        "Too many attempts",
+        "There were too many attempts in a short time. Please wait a minute and try again.",
+    )
+
+
+def _server_error(error):
+    return _page(
+        500,
+        "Something went wrong",
+        "Sorry, something went wrong on our side. Please hand the tablet to a member of staff.",
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(403, _forbidden)
+    app.register_error_handler(404, _not_found)
+    app.register_error_handler(413, _too_large)
+    app.register_error_handler(429, _too_many)
+    app.register_error_handler(500, _server_error)

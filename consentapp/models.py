@@ -1,0 +1,211 @@
+"""The database schema.
+
+Consent records and their events are append-only: the ORM refuses to update or delete them,
+so review, withdrawal and corrections must be written as new events. PDFs are artefacts
+rendered from a record; a record may have several PDF versions over its life.
+"""
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+class StaffRole:
+    ADMIN = "admin"
+    CLINICIAN = "clinician"
+    FRONTDESK = "frontdesk"
+    ALL = (ADMIN, CLINICIAN, FRONTDESK)
+
+
+class StaffUser(UserMixin, db.Model):
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+
+class DefinitionSnapshot(db.Model):
+    """The exact bytes of a procedure definition a patient was shown, keyed by their SHA-256.
+
+    Content-addressed, so editing a definition in forms/ never changes what an earlier
+    record points to, and the record can be re-rendered years later from the database alone.
+    """
+
+    __tablename__ = "definition_snapshots"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    source: Mapped[str] = mapped_column(Text)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PatientDraft(db.Model):
+    """A patient's answers while they move through the tablet flow.
+
+    Keyed by a random token held only in the signed session cookie; deleted when the
+    journey ends, so the next patient on the tablet finds nothing.
+    """
+
+    __tablename__ = "patient_drafts"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    definition_sha256: Mapped[str] = mapped_column(ForeignKey("definition_snapshots.sha256"))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RecordOutcome:
+    ELIGIBLE = "eligible"
+    NEEDS_REVIEW = "needs_review"
+    NOT_ELIGIBLE = "not_eligible"
+    ALL = (ELIGIBLE, NEEDS_REVIEW, NOT_ELIGIBLE)
+
+
+class ConsentRecord(db.Model):
+    """What one patient saw, answered and (when eligible) signed. Never updated."""
+
+    __tablename__ = "consent_records"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    # The draft's random id: a second tap on "Sign" finds it taken and creates nothing.
+    submission_key: Mapped[str] = mapped_column(String(64), unique=True)
+    procedure_slug: Mapped[str] = mapped_column(String(64))
+    procedure_title: Mapped[str] = mapped_column(String(200))
+    definition_version: Mapped[str] = mapped_column(String(32))
+    definition_sha256: Mapped[str] = mapped_column(ForeignKey("definition_snapshots.sha256"))
+    language: Mapped[str] = mapped_column(String(8))
+    patient_name: Mapped[str] = mapped_column(String(200))
+    patient_dob: Mapped[date]
+    patient_contact: Mapped[str | None] = mapped_column(String(200))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    outcome: Mapped[str] = mapped_column(String(20))
+    outcome_reasons: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    acknowledged_risks: Mapped[list[str]] = mapped_column(JSON, default=list)
+    accepted_statements: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Null when the screening ended the journey before a signature was offered.
+    signer_name: Mapped[str | None] = mapped_column(String(200))
+    signature: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    signed_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_agent: Mapped[str] = mapped_column(String(400), default="")
+
+    events: Mapped[list["RecordEvent"]] = relationship(
+        back_populates="record", order_by="RecordEvent.id"
+    )
+    pdfs: Mapped[list["RecordPdf"]] = relationship(
+        back_populates="record", order_by="RecordPdf.version"
+    )
+
+    __table_args__ = (
+        Index("ix_consent_records_completed_at", "completed_at"),
+        Index("ix_consent_records_patient_name", "patient_name"),
+    )
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+    @property
+    def latest_pdf(self) -> "RecordPdf | None":
+        return self.pdfs[-1] if self.pdfs else None
+
+
+class EventKind:
+    SIGNED = "signed"
+    SCREENED_OUT = "screened_out"
+    PDF_RENDERED = "pdf_rendered"
+    PDF_RENDER_FAILED = "pdf_render_failed"
+    VIEWED = "viewed"
+    DOWNLOADED = "downloaded"
+
+
+class RecordEvent(db.Model):
+    __tablename__ = "record_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("consent_records.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    record: Mapped[ConsentRecord] = relationship(back_populates="events")
+
+
+class RecordPdf(db.Model):
+    __tablename__ = "record_pdfs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("consent_records.id"), index=True)
+    version: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    renderer: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    record: Mapped[ConsentRecord] = relationship(back_populates="pdfs")
+
+    __table_args__ = (db.UniqueConstraint("record_id", "version"),)
+
+
+class JobStatus:
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class RenderJob(db.Model):
+    """Outbox row, written in the signing transaction: a job exists exactly when a record does."""
+
+    __tablename__ = "render_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("consent_records.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.PENDING, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    # The exception's type only: a message could quote patient text.
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AppendOnlyViolation(RuntimeError):
+    """Somebody tried to change or erase part of a signed record."""
+
+
+def _refuse_change(mapper, connection, target):
+    raise AppendOnlyViolation(
+        f"{type(target).__name__} rows are append-only; record a new event instead."
+    )
+
+
+for _model in (ConsentRecord, RecordEvent, RecordPdf, DefinitionSnapshot):
+    event.listen(_model, "before_update", _refuse_change)
+    event.listen(_model, "before_delete", _refuse_change)

@@ -1,0 +1,55 @@
+"""The order of a patient's steps and where a draft stands in it."""
+
+from dataclasses import dataclass
+
+from ..procedures import Definition
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    title: str
+
+
+def steps_for(definition: Definition) -> list[Step]:
+    steps = [Step("about", "About you")]
+    for question_step in definition.question_steps:
+        steps.append(Step(question_step.key, question_step.title))
+        if question_step.key == definition.screening_step:
+            steps.append(Step("outcome", "Your screening result"))
+    steps += [
+        Step("expect", definition.what_to_expect.title),
+        Step("benefits", definition.benefits.title),
+        Step("risks", definition.risks.title),
+        Step("alternatives", definition.alternatives.title),
+        Step("review", "Check your answers"),
+        Step("sign", "Consent and signature"),
+    ]
+    return steps
+
+
+def first_incomplete(steps: list[Step], done: set[str]) -> Step:
+    return next((step for step in steps if step.key not in done), steps[-1])
+
+
+def may_open(steps: list[Step], done: set[str], key: str) -> bool:
+    """A step may be opened once every step before it is done: nobody skips to the signature."""
+    for step in steps:
+        if step.key == key:
+            return True
+        if step.key not in done:
+            return False
+    return False
+
+
+def done_after_saving(done: set[str], changed: str, screening_step: str) -> set[str]:
+    """Which steps stay done after `changed` was saved again.
+
+    Any change means the review must be seen again; a changed screening means its outcome
+    must be seen again too.
+    """
+    keep = set(done) | {changed}
+    keep.discard("review")
+    if changed == screening_step:
+        keep.discard("outcome")
+    return keep

@@ -1,0 +1,260 @@
+"""Procedure definitions: the TOML files under forms/ that say what a patient sees and answers.
+
+A clinic edits these without Python, so the loader is strict: unknown keys, missing keys and
+rules that point at questions that do not exist all fail with the file and the key named.
+Each definition is identified by the SHA-256 of its exact bytes; a record stores that hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+Outcome = Literal["eligible", "needs_review", "not_eligible"]
+QuestionKind = Literal["single", "multi", "yesno", "text", "textarea"]
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+KEY_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+# The patient flow's own steps; a question step may not take one of these names.
+RESERVED_STEP_KEYS = frozenset(
+    {"about", "outcome", "expect", "benefits", "risks", "alternatives", "review", "sign"}
+)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Option(Strict):
+    value: str = Field(pattern=KEY_PATTERN)
+    label: str = Field(min_length=1)
+
+
+class Question(Strict):
+    key: str = Field(pattern=KEY_PATTERN)
+    kind: QuestionKind
+    label: str = Field(min_length=1)
+    help: str = ""
+    required: bool = True
+    options: tuple[Option, ...] = ()
+    max_length: int = Field(default=1000, ge=1, le=5000)
+
+    @model_validator(mode="after")
+    def _options_match_kind(self) -> Question:
+        if self.kind in ("single", "multi") and len(self.options) < 2:
+            raise ValueError(f"question '{self.key}' of kind '{self.kind}' needs 2+ options")
+        if self.kind not in ("single", "multi") and self.options:
+            raise ValueError(f"question '{self.key}' of kind '{self.kind}' takes no options")
+        values = [option.value for option in self.options]
+        if len(values) != len(set(values)):
+            raise ValueError(f"question '{self.key}' repeats an option value")
+        return self
+
+    @property
+    def choices(self) -> list[tuple[str, str]]:
+        if self.kind == "yesno":
+            return [("yes", "Yes"), ("no", "No")]
+        return [(option.value, option.label) for option in self.options]
+
+    def label_for(self, value: str) -> str:
+        return dict(self.choices).get(value, value)
+
+
+class QuestionStep(Strict):
+    key: str = Field(pattern=KEY_PATTERN)
+    title: str = Field(min_length=1)
+    intro: str = ""
+    questions: tuple[Question, ...] = Field(min_length=1)
+
+
+class Rule(Strict):
+    """When `question`'s answer is one of `answers`, the outcome is at least `outcome`."""
+
+    question: str = Field(pattern=KEY_PATTERN)
+    answers: tuple[str, ...] = Field(min_length=1)
+    outcome: Literal["needs_review", "not_eligible"]
+    reason: str = Field(min_length=1)
+
+
+class OutcomeText(Strict):
+    title: str = Field(min_length=1)
+    message: str = Field(min_length=1)
+
+
+class Outcomes(Strict):
+    eligible: OutcomeText
+    needs_review: OutcomeText
+    not_eligible: OutcomeText
+
+
+class Section(Strict):
+    heading: str = Field(min_length=1)
+    points: tuple[str, ...] = Field(min_length=1)
+
+
+class InfoPage(Strict):
+    title: str = Field(min_length=1)
+    intro: str = ""
+    sections: tuple[Section, ...] = Field(min_length=1)
+
+
+class Risk(Strict):
+    key: str = Field(pattern=KEY_PATTERN)
+    name: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+
+
+class RisksPage(Strict):
+    title: str = Field(min_length=1)
+    intro: str = ""
+    acknowledgement: str = Field(min_length=1)
+    items: tuple[Risk, ...] = Field(min_length=1)
+
+
+class Statement(Strict):
+    key: str = Field(pattern=KEY_PATTERN)
+    text: str = Field(min_length=1)
+
+
+class Definition(Strict):
+    slug: str = Field(pattern=SLUG_PATTERN)
+    version: str = Field(min_length=1, max_length=32)
+    language: str = Field(pattern=r"^[a-z]{2}$")
+    title: str = Field(min_length=1)
+    summary: str = Field(min_length=1)
+    question_steps: tuple[QuestionStep, ...] = Field(min_length=1)
+    screening_step: str = Field(pattern=KEY_PATTERN)
+    rules: tuple[Rule, ...] = ()
+    outcomes: Outcomes
+    what_to_expect: InfoPage
+    benefits: InfoPage
+    risks: RisksPage
+    alternatives: InfoPage
+    consent_statements: tuple[Statement, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Definition:
+        step_keys = [step.key for step in self.question_steps]
+        if len(step_keys) != len(set(step_keys)):
+            raise ValueError("two question_steps share a key")
+        reserved = sorted(RESERVED_STEP_KEYS.intersection(step_keys))
+        if reserved:
+            raise ValueError(f"question_steps: '{reserved[0]}' is reserved for a built-in step")
+        if self.screening_step not in step_keys:
+            raise ValueError(f"screening_step '{self.screening_step}' is not a question step")
+        questions = self.questions
+        if len(questions) != sum(len(step.questions) for step in self.question_steps):
+            raise ValueError("two questions share a key")
+        for index, rule in enumerate(self.rules):
+            question = questions.get(rule.question)
+            if question is None:
+                raise ValueError(f"rules[{index}].question: no question '{rule.question}'")
+            allowed = {value for value, _ in question.choices}
+            unknown = set(rule.answers) - allowed
+            if not allowed or unknown:
+                raise ValueError(
+                    f"rules[{index}].answers: {sorted(unknown) or rule.answers} "
+                    f"are not answers of '{rule.question}'"
+                )
+        for name, keys in (
+            ("risks.items", [risk.key for risk in self.risks.items]),
+            ("consent_statements", [s.key for s in self.consent_statements]),
+        ):
+            if len(keys) != len(set(keys)):
+                raise ValueError(f"{name}: two entries share a key")
+        return self
+
+    @property
+    def questions(self) -> dict[str, Question]:
+        return {q.key: q for step in self.question_steps for q in step.questions}
+
+    def step(self, key: str) -> QuestionStep | None:
+        return next((step for step in self.question_steps if step.key == key), None)
+
+
+class DefinitionError(ValueError):
+    """A definition file is unreadable or invalid; the message names the file and the key."""
+
+
+class LoadedDefinition(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    definition: Definition
+    source: str
+    sha256: str
+    path: str
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown key"
+        lines.append(f"{key}: {message}")
+    return "; ".join(lines)
+
+
+def parse_definition(source: str, origin: str) -> Definition:
+    try:
+        data = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as exc:
+        raise DefinitionError(f"{origin}: not valid TOML: {exc}") from exc
+    try:
+        return Definition.model_validate(data)
+    except ValidationError as exc:
+        raise DefinitionError(f"{origin}: {_describe(exc)}") from exc
+
+
+def load_file(path: Path) -> LoadedDefinition:
+    try:
+        raw = path.read_bytes()
+        source = raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DefinitionError(f"{path}: cannot be read as UTF-8 text: {exc}") from exc
+    definition = parse_definition(source, str(path))
+    if definition.slug != path.parent.name:
+        raise DefinitionError(
+            f"{path}: slug: '{definition.slug}' must match its folder '{path.parent.name}'"
+        )
+    if definition.language != path.stem:
+        raise DefinitionError(
+            f"{path}: language: '{definition.language}' must match the file name '{path.name}'"
+        )
+    return LoadedDefinition(
+        definition=definition,
+        source=source,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        path=str(path),
+    )
+
+
+def definition_files(forms_dir: Path) -> list[Path]:
+    return sorted(forms_dir.glob("*/*.toml"))
+
+
+def load_all(forms_dir: Path) -> tuple[dict[tuple[str, str], LoadedDefinition], list[str]]:
+    """Every definition under forms_dir, keyed by (slug, language), and the errors found."""
+    loaded: dict[tuple[str, str], LoadedDefinition] = {}
+    errors: list[str] = []
+    for path in definition_files(forms_dir):
+        try:
+            item = load_file(path)
+        except DefinitionError as exc:
+            errors.append(str(exc))
+            continue
+        loaded[(item.definition.slug, item.definition.language)] = item
+    if not loaded and not errors:
+        errors.append(f"{forms_dir}: no procedure definitions found (expected SLUG/LANG.toml)")
+    return loaded, errors
+
+
+@lru_cache(maxsize=64)
+def definition_from_snapshot(sha256: str, source: str) -> Definition:
+    """Parse a stored snapshot once per process; the hash makes the cache key exact."""
+    return parse_definition(source, f"snapshot {sha256[:12]}")

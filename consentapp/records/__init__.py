@@ -1,0 +1,1 @@
+"""The record service: sign -> commit -> render the PDF -> store it."""

@@ -1,0 +1,131 @@
+"""The plain data a record's PDF is rendered from.
+
+The PDF template never sees ORM objects: this module turns a stored record and the exact
+definition it pinned into dicts, lists and strings, so rendering is deterministic and the
+same record always gives the same text.
+"""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from ..models import ConsentRecord
+from ..procedures import Definition, InfoPage
+from ..signature import from_dict
+
+OUTCOME_LABELS = {
+    "eligible": "Eligible",
+    "needs_review": "Needs clinician review",
+    "not_eligible": "Not eligible",
+}
+
+
+def _when(moment: datetime | None, tz_name: str) -> dict | None:
+    if moment is None:
+        return None
+    utc = moment.replace(tzinfo=ZoneInfo("UTC"))
+    local = utc.astimezone(ZoneInfo(tz_name))
+    return {
+        "utc": utc.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "local": local.strftime(f"%Y-%m-%d %H:%M {tz_name}"),
+    }
+
+
+def _answer_text(question, value) -> str:
+    if value in (None, "", []):
+        return "(no answer)"
+    if isinstance(value, list):
+        return "; ".join(question.label_for(item) for item in value)
+    if question.kind in ("single", "yesno"):
+        return question.label_for(value)
+    return str(value)
+
+
+def answered_steps(definition: Definition, answers: dict) -> list[dict]:
+    return [
+        {
+            "key": step.key,
+            "title": step.title,
+            "answers": [
+                {
+                    "key": question.key,
+                    "question": question.label,
+                    "answer": _answer_text(question, answers.get(question.key)),
+                }
+                for question in step.questions
+            ],
+        }
+        for step in definition.question_steps
+    ]
+
+
+def _info(page: InfoPage) -> dict:
+    return {
+        "title": page.title,
+        "intro": page.intro,
+        "sections": [{"heading": s.heading, "points": list(s.points)} for s in page.sections],
+    }
+
+
+def build_document(
+    record: ConsentRecord, definition: Definition, *, clinic_name: str, tz_name: str,
+    sample: bool = False,
+) -> dict:
+    outcome_text = getattr(definition.outcomes, record.outcome)
+    signature = None
+    if record.signature:
+        drawn = from_dict(record.signature)
+        signature = {
+            "width": drawn.width,
+            "height": drawn.height,
+            "path": drawn.svg_path(),
+            "signer_name": record.signer_name,
+        }
+    acknowledged = set(record.acknowledged_risks)
+    accepted = set(record.accepted_statements)
+    return {
+        "sample": sample,
+        "clinic_name": clinic_name,
+        "record_id": record.id,
+        "procedure": {
+            "slug": record.procedure_slug,
+            "title": record.procedure_title,
+            "version": record.definition_version,
+            "sha256": record.definition_sha256,
+            "language": record.language,
+        },
+        "patient": {
+            "name": record.patient_name,
+            "dob": record.patient_dob.isoformat(),
+            "contact": record.patient_contact or "",
+        },
+        "completed_at": _when(record.completed_at, tz_name),
+        "signed_at": _when(record.signed_at, tz_name),
+        "user_agent": record.user_agent,
+        "outcome": {
+            "code": record.outcome,
+            "label": OUTCOME_LABELS[record.outcome],
+            "title": outcome_text.title,
+            "reasons": [reason["text"] for reason in record.outcome_reasons],
+        },
+        "steps": answered_steps(definition, record.answers),
+        "signed": record.signed_at is not None,
+        "what_to_expect": _info(definition.what_to_expect),
+        "benefits": _info(definition.benefits),
+        "alternatives": _info(definition.alternatives),
+        "risks": {
+            "title": definition.risks.title,
+            "entries": [
+                {
+                    "name": risk.name,
+                    "description": risk.description,
+                    "acknowledged": risk.key in acknowledged,
+                }
+                for risk in definition.risks.items
+            ],
+        },
+        "statements": [
+            {"text": statement.text, "accepted": statement.key in accepted}
+            for statement in definition.consent_statements
+        ],
+        "signature": signature,
+    }

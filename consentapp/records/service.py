@@ -1,0 +1,291 @@
+"""Committing records and rendering their PDFs.
+
+Facts before artefacts: one transaction writes the record, its first event and a render
+job. Rendering happens afterwards, from the stored record, so a rendering failure can never
+lose a signature; the job stays pending and is retried.
+"""
+
+import hashlib
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import Flask, current_app
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..catalog import definition_for
+from ..eligibility import evaluate
+from ..extensions import db
+from ..models import (
+    ConsentRecord,
+    EventKind,
+    JobStatus,
+    RecordEvent,
+    RecordPdf,
+    RenderJob,
+    utcnow,
+)
+from ..procedures import Definition
+from ..signature import Signature
+from .document import build_document
+from .render import RENDERER, render_pdf
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+# A job claimed longer ago than this belongs to a worker that died; it may be claimed again.
+CLAIM_LEASE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """Everything the tablet collected, checked by the patient blueprint's forms."""
+
+    submission_key: str
+    definition_sha256: str
+    language: str
+    patient_name: str
+    patient_dob: date
+    patient_contact: str | None
+    answers: dict
+    acknowledged_risks: tuple[str, ...] = ()
+    accepted_statements: tuple[str, ...] = ()
+    signer_name: str | None = None
+    signature: Signature | None = None
+    user_agent: str = ""
+
+
+class AlreadySubmitted(Exception):
+    """This draft was committed before (a double tap on Sign); carries the first record's id."""
+
+    def __init__(self, record_id: str):
+        super().__init__(record_id)
+        self.record_id = record_id
+
+
+def commit_record(definition: Definition, submission: Submission) -> ConsentRecord:
+    """Write the record, its first event and its render job in one transaction."""
+    eligibility = evaluate(definition, submission.answers)
+    signed = submission.signature is not None
+    if signed and eligibility.outcome == "not_eligible":
+        raise ValueError("a not-eligible screening cannot be signed")
+    now = utcnow()
+    record = ConsentRecord(
+        submission_key=submission.submission_key,
+        procedure_slug=definition.slug,
+        procedure_title=definition.title,
+        definition_version=definition.version,
+        definition_sha256=submission.definition_sha256,
+        language=submission.language,
+        patient_name=submission.patient_name,
+        patient_dob=submission.patient_dob,
+        patient_contact=submission.patient_contact,
+        answers=submission.answers,
+        outcome=eligibility.outcome,
+        outcome_reasons=[reason.as_dict() for reason in eligibility.reasons],
+        acknowledged_risks=list(submission.acknowledged_risks),
+        accepted_statements=list(submission.accepted_statements),
+        signer_name=submission.signer_name,
+        signature=submission.signature.as_dict() if signed else None,
+        signed_at=now if signed else None,
+        completed_at=now,
+        user_agent=submission.user_agent[:400],
+    )
+    db.session.add(record)
+    db.session.flush()
+    db.session.add(
+        RecordEvent(
+            record_id=record.id,
+            kind=EventKind.SIGNED if signed else EventKind.SCREENED_OUT,
+            actor="patient",
+            created_at=now,
+            details={"outcome": eligibility.outcome},
+        )
+    )
+    db.session.add(RenderJob(record_id=record.id))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        existing = db.session.scalar(
+            select(ConsentRecord.id).where(
+                ConsentRecord.submission_key == submission.submission_key
+            )
+        )
+        if existing is None:
+            raise
+        raise AlreadySubmitted(existing) from None
+    return record
+
+
+def document_for(record: ConsentRecord, *, sample: bool = False) -> dict:
+    config = current_app.config
+    return build_document(
+        record,
+        definition_for(record.definition_sha256),
+        clinic_name=config["CLINIC_NAME"],
+        tz_name=config["CLINIC_TIMEZONE"],
+        sample=sample,
+    )
+
+
+def render_and_store(record: ConsentRecord) -> RecordPdf:
+    """Render the record's next PDF version and store it with its SHA-256 (commits)."""
+    content = render_pdf(document_for(record))
+    next_version = (record.latest_pdf.version + 1) if record.latest_pdf else 1
+    pdf = RecordPdf(
+        record_id=record.id,
+        version=next_version,
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        renderer=RENDERER,
+    )
+    db.session.add(pdf)
+    db.session.add(
+        RecordEvent(
+            record_id=record.id,
+            kind=EventKind.PDF_RENDERED,
+            actor="system",
+            details={"version": next_version, "sha256": pdf.sha256},
+        )
+    )
+    db.session.commit()
+    return pdf
+
+
+def _claim(job_id: int) -> bool:
+    """Take a job atomically: only one worker's UPDATE can match the row it saw as free."""
+    now = utcnow()
+    claimable = or_(
+        RenderJob.status == JobStatus.PENDING,
+        (RenderJob.status == JobStatus.RUNNING) & (RenderJob.claimed_at < now - CLAIM_LEASE),
+    )
+    result = db.session.execute(
+        update(RenderJob)
+        .where(RenderJob.id == job_id, claimable, RenderJob.attempts < MAX_ATTEMPTS)
+        .values(status=JobStatus.RUNNING, claimed_at=now, attempts=RenderJob.attempts + 1)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def run_job(job_id: int) -> bool:
+    """Render one claimed job; True when the PDF was stored."""
+    if not _claim(job_id):
+        return False
+    job = db.session.get(RenderJob, job_id)
+    record = db.session.get(ConsentRecord, job.record_id)
+    try:
+        render_and_store(record)
+    except Exception as exc:  # any failure: keep the record, leave the job for a retry
+        db.session.rollback()
+        log.exception("Rendering the PDF of a record failed; it will be retried")
+        job = db.session.get(RenderJob, job_id)
+        job.status = JobStatus.PENDING if job.attempts < MAX_ATTEMPTS else JobStatus.FAILED
+        job.last_error = type(exc).__name__[:200]
+        db.session.add(
+            RecordEvent(
+                record_id=job.record_id,
+                kind=EventKind.PDF_RENDER_FAILED,
+                actor="system",
+                details={"attempt": job.attempts, "error": job.last_error},
+            )
+        )
+        db.session.commit()
+        return False
+    job = db.session.get(RenderJob, job_id)
+    job.status = JobStatus.DONE
+    job.finished_at = utcnow()
+    job.last_error = None
+    db.session.commit()
+    return True
+
+
+def pending_job_ids(limit: int = 20) -> list[int]:
+    now = utcnow()
+    return list(
+        db.session.scalars(
+            select(RenderJob.id)
+            .where(
+                RenderJob.attempts < MAX_ATTEMPTS,
+                or_(
+                    RenderJob.status == JobStatus.PENDING,
+                    (RenderJob.status == JobStatus.RUNNING)
+                    & (RenderJob.claimed_at < now - CLAIM_LEASE),
+                ),
+            )
+            .order_by(RenderJob.id)
+            .limit(limit)
+        )
+    )
+
+
+def process_pending(limit: int = 20) -> int:
+    """Run up to `limit` pending jobs; returns how many PDFs were stored."""
+    return sum(run_job(job_id) for job_id in pending_job_ids(limit))
+
+
+def pending_job_for(record_id: str) -> RenderJob | None:
+    return db.session.scalar(
+        select(RenderJob).where(
+            RenderJob.record_id == record_id,
+            RenderJob.status.in_([JobStatus.PENDING, JobStatus.RUNNING, JobStatus.FAILED]),
+        )
+    )
+
+
+class RenderWorker:
+    """A background thread that renders pending jobs; woken at once after each signing."""
+
+    def __init__(self, app: Flask, poll_seconds: float = 5.0):
+        self.app = app
+        self.poll_seconds = poll_seconds
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="pdf-render", daemon=True)
+            self._thread.start()
+
+    def wake(self) -> None:
+        self.start()
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def run_once(self) -> int:
+        with self.app.app_context():
+            try:
+                return process_pending()
+            finally:
+                db.session.remove()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("The PDF render loop failed; trying again shortly")
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+
+
+def after_commit(record_id: str) -> None:
+    """Get the record's PDF made, as the configured render mode says."""
+    app = current_app._get_current_object()
+    mode = app.config["PDF_RENDER_MODE"]
+    if mode == "inline":
+        job = pending_job_for(record_id)
+        if job is not None:
+            run_job(job.id)
+    elif mode == "thread":
+        worker = app.extensions.get("consent_render_worker")
+        if worker is None:
+            worker = app.extensions.setdefault("consent_render_worker", RenderWorker(app))
+        worker.wake()

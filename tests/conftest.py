@@ -1,0 +1,130 @@
+"""Fixtures in flaskr's shape: app, client, runner, and an auth helper.
+
+Tests run on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set. The schema
+comes from the real Alembic migrations, once per run; each test starts with empty tables.
+"""
+
+import os
+import re
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from consentapp import create_app
+from consentapp.extensions import db
+from consentapp.models import StaffUser
+from consentapp.passwords import hash_password
+
+from .journey import PatientJourney
+
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    app = create_app(_test_config(url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def _test_config(url: str, **overrides) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "PDF_RENDER_MODE": "inline",
+        "CLINIC_NAME": "Riverside Skin Clinic",
+        "RATELIMIT_ENABLED": True,
+        **overrides,
+    }
+
+
+@pytest.fixture
+def app_config(database_url) -> dict:
+    """Override entries of this in a test module to configure the app fixture."""
+    return _test_config(database_url)
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    with app.app_context():
+        _empty_tables()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    # Core DELETEs on purpose: the ORM refuses to delete append-only rows, a test reset may.
+    with db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+class AuthActions:
+    def __init__(self, app, client):
+        self._app = app
+        self._client = client
+
+    def create(self, email="clinician@example.org", role="clinician") -> str:
+        with self._app.app_context():
+            db.session.add(
+                StaffUser(email=email, password_hash=hash_password(STAFF_PASSWORD), role=role)
+            )
+            db.session.commit()
+        return email
+
+    def login(self, email="clinician@example.org", password=STAFF_PASSWORD, next_url=None):
+        page = self._client.get("/staff/login")
+        url = "/staff/login" + (f"?next={next_url}" if next_url else "")
+        return self._client.post(
+            url,
+            data={"email": email, "password": password, "csrf_token": csrf_token(page.text)},
+        )
+
+    def logout(self):
+        page = self._client.get("/staff/")
+        return self._client.post("/staff/logout", data={"csrf_token": csrf_token(page.text)})
+
+
+@pytest.fixture
+def auth(app, client) -> AuthActions:
+    return AuthActions(app, client)
+
+
+@pytest.fixture
+def journey(client) -> PatientJourney:
+    return PatientJourney(client)

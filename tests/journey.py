@@ -1,0 +1,103 @@
+"""Drives the patient flow through the test client the way the tablet does: page by page,
+posting each form with the CSRF token from the page it came from."""
+
+import json
+import re
+
+from flask.testing import FlaskClient
+
+SCREENING_QUESTIONS = (
+    "isotretinoin", "active_skin_problem", "skin_condition", "skin_cancer", "keloids",
+    "cold_sore_history", "pregnant", "bleeding", "immune", "diabetes", "sunburn", "allergy",
+    "recent_treatments",
+)
+RISK_KEYS = (
+    "bruising", "scarring", "infection", "redness_swelling", "bleeding", "dryness",
+    "pigment_change", "cold_sore_flare", "numbing_allergy", "no_guarantee",
+)
+
+
+def drawn_signature() -> str:
+    """A zig-zag across most of a 700x220 pad, as the signature script would post it."""
+    stroke = [[40 + i * 12, 110 + (40 if i % 2 else -40)] for i in range(50)]
+    return json.dumps({"width": 700, "height": 220, "strokes": [stroke]})
+
+
+class PatientJourney:
+    def __init__(self, client: FlaskClient):
+        self.client = client
+        self.page = None
+
+    # -- plumbing ------------------------------------------------------------------------
+    def get(self, url: str):
+        self.page = self.client.get(url, follow_redirects=True)
+        return self.page
+
+    def post(self, url: str, data: dict, follow_redirects: bool = True):
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', self.page.text)
+        assert token, f"no CSRF token on the page before posting to {url}"
+        self.page = self.client.post(
+            url, data={**data, "csrf_token": token.group(1)}, follow_redirects=follow_redirects
+        )
+        return self.page
+
+    @property
+    def path(self) -> str:
+        return self.page.request.path
+
+    # -- steps ---------------------------------------------------------------------------
+    def start(self, procedure: str = "microneedling"):
+        self.get("/")
+        return self.post("/start", {"procedure": procedure})
+
+    def about(self, name="Maria Example", dob="1971-04-09", contact=""):
+        return self.post(
+            "/step/about", {"full_name": name, "date_of_birth": dob, "contact": contact}
+        )
+
+    def concerns(self, **overrides):
+        data = {
+            "concerns": ["fine_lines", "scars"],
+            "areas": ["face"],
+            "goals": "Smoother skin on my cheeks",
+            "expectations": "",
+            "concerns_other": "",
+        }
+        data.update(overrides)
+        return self.post("/step/concerns", data)
+
+    def screening(self, *yes: str):
+        answers = {key: ("yes" if key in yes else "no") for key in SCREENING_QUESTIONS}
+        return self.post("/step/screening", answers)
+
+    def continue_(self, step: str):
+        return self.post(f"/step/{step}", {})
+
+    def risks(self, skip: tuple[str, ...] = ()):
+        return self.post("/step/risks", {f"ack_{key}": "y" for key in RISK_KEYS if key not in skip})
+
+    def sign(self, name="Maria Example", signature=None, skip_statements: tuple[str, ...] = ()):
+        statements = re.findall(r'name="(agree_[a-z_]+)"', self.page.text)
+        data = {key: "y" for key in statements if key.removeprefix("agree_") not in skip_statements}
+        data["signer_name"] = name
+        data["signature"] = drawn_signature() if signature is None else signature
+        return self.post("/step/sign", data)
+
+    def to_signature(self, *screening_yes: str, name="Maria Example", dob="1971-04-09"):
+        """Everything up to the signature screen, answering as an ordinary eligible patient."""
+        self.start()
+        self.about(name=name, dob=dob)
+        self.concerns()
+        self.screening(*screening_yes)
+        self.continue_("outcome")
+        self.continue_("expect")
+        self.continue_("benefits")
+        self.risks()
+        self.continue_("alternatives")
+        self.continue_("review")
+        assert self.path == "/step/sign", self.path
+        return self.page
+
+    def complete(self, *screening_yes: str, **who):
+        self.to_signature(*screening_yes, **who)
+        return self.sign(name=who.get("name", "Maria Example"))
