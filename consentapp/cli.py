@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
 from .extensions import db
@@ -19,6 +19,7 @@ forms_cli = AppGroup("forms", help="Check and preview procedure definitions.")
 
 
 @click.command("create-staff")
+@with_appcontext
 @click.argument("email")
 @click.option("--role", required=True, type=click.Choice(StaffRole.ALL, case_sensitive=False))
 @click.option("--password", help="Prompted for (hidden) when not given.")
@@ -65,6 +66,7 @@ def forms_check(forms_dir: Path | None) -> None:
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--once", is_flag=True, help="Render what is pending, then exit.")
 @click.option("--poll", default=2.0, show_default=True, help="Seconds between looks for work.")
 def worker(once: bool, poll: float) -> None:

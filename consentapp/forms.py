@@ -101,9 +101,13 @@ class ContinueForm(BaseForm):
 
 
 def risks_form(page: RisksPage) -> type[BaseForm]:
-    message = "Please tick the box to show you have read and understand this risk."
+    # The risk's name is in the message so the error summary says which boxes are missing.
     fields = {
-        f"ack_{risk.key}": BooleanField(page.acknowledgement, validators=[DataRequired(message)])
+        f"ack_{risk.key}": BooleanField(
+            page.acknowledgement,
+            validators=[DataRequired(f"{risk.name}: please tick the box to show you have read "
+                                     "and understand this risk.")],
+        )
         for risk in page.items
     }
     return type("RisksForm", (BaseForm,), fields)

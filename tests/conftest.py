@@ -76,6 +76,14 @@ def _empty_tables() -> None:
             connection.execute(table.delete())
 
 
+@pytest.fixture(autouse=True)
+def _push_request_context():
+    """Overrides pytest-flask's fixture of this name, which keeps one request context (and so
+    one `g`) open for the whole test. Every client request must get its own context, as in
+    production, or state such as Flask-WTF's cached CSRF token leaks between requests."""
+    yield
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

@@ -24,10 +24,12 @@ def _when(moment: datetime | None, tz_name: str) -> dict | None:
         return None
     utc = moment.replace(tzinfo=ZoneInfo("UTC"))
     local = utc.astimezone(ZoneInfo(tz_name))
-    return {
-        "utc": utc.strftime("%Y-%m-%d %H:%M:%S UTC"),
-        "local": local.strftime(f"%Y-%m-%d %H:%M {tz_name}"),
-    }
+    formatted = {"utc": utc.strftime("%Y-%m-%d %H:%M:%S UTC")}
+    # The clinic's own time first; UTC beside it only when they differ.
+    formatted["local"] = (
+        formatted["utc"] if tz_name == "UTC" else local.strftime(f"%Y-%m-%d %H:%M {tz_name}")
+    )
+    return formatted
 
 
 def _answer_text(question, value) -> str:

@@ -1,6 +1,7 @@
 """Records for staff: the list, one record, its PDF."""
 
 import re
+import unicodedata
 from io import BytesIO
 
 from flask import abort, render_template, request, send_file
@@ -72,7 +73,9 @@ def record(record_id: str):
 def pdf_filename(item: ConsentRecord, version: int) -> str:
     """consent-<procedure>-<surname>-<date>-v<n>.pdf, with nothing but safe ASCII."""
     surname = item.patient_name.split()[-1] if item.patient_name.split() else "patient"
-    safe = re.sub(r"[^a-z0-9]+", "-", surname.lower()).strip("-") or "patient"
+    # "Núñez" -> "nunez": fold accents rather than lose the letters.
+    folded = unicodedata.normalize("NFKD", surname).encode("ascii", "ignore").decode()
+    safe = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-") or "patient"
     day = item.completed_at.strftime("%Y%m%d")
     return f"consent-{item.procedure_slug}-{safe}-{day}-{item.id[:8]}-v{version}.pdf"
 

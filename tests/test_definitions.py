@@ -1,0 +1,118 @@
+"""Procedure definitions: the shipped one is valid, and bad ones fail naming file and key."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from consentapp.eligibility import evaluate
+from consentapp.procedures import DefinitionError, load_file
+
+FORMS = Path(__file__).resolve().parent.parent / "forms"
+SHIPPED = FORMS / "microneedling" / "en.toml"
+
+
+@pytest.fixture
+def shipped():
+    return load_file(SHIPPED)
+
+
+@pytest.fixture
+def forms_copy(tmp_path) -> Path:
+    target = tmp_path / "forms"
+    shutil.copytree(FORMS, target)
+    return target
+
+
+def test_the_shipped_definition_has_what_the_guide_requires(shipped):
+    definition = shipped.definition
+    concerns = {value for value, _ in definition.questions["concerns"].choices}
+    assert {"pores", "fine_lines", "loose_skin", "scars", "uneven_tone", "stretch_marks",
+            "other"} <= concerns
+    areas = {value for value, _ in definition.questions["areas"].choices}
+    assert {"face", "neck", "back", "legs", "other"} <= areas
+    risk_names = " ".join(risk.name for risk in definition.risks.items).lower()
+    for word in ("bruising", "scarring", "infection"):
+        assert word in risk_names
+    assert len(definition.risks.items) >= 10
+    assert definition.screening_step == "screening"
+    assert len(definition.step("screening").questions) >= 13
+
+
+def test_the_hash_is_of_the_exact_bytes(shipped):
+    import hashlib
+
+    assert shipped.sha256 == hashlib.sha256(SHIPPED.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("yes", "outcome"),
+    [
+        ((), "eligible"),
+        (("isotretinoin",), "not_eligible"),
+        (("sunburn",), "not_eligible"),
+        (("pregnant",), "needs_review"),
+        (("keloids", "allergy"), "needs_review"),
+        (("bleeding", "skin_cancer"), "not_eligible"),
+    ],
+)
+def test_eligibility_follows_the_rules_in_the_definition(shipped, yes, outcome):
+    screening = shipped.definition.step("screening")
+    answers = {q.key: ("yes" if q.key in yes else "no") for q in screening.questions}
+    result = evaluate(shipped.definition, answers)
+    assert result.outcome == outcome
+    assert {reason.question for reason in result.reasons} == set(yes)
+    # The most serious reasons come first, and each is written for the patient.
+    severities = [reason.outcome for reason in result.reasons]
+    assert severities == sorted(severities, key=lambda o: o != "not_eligible")
+    assert all(len(reason.text) > 20 for reason in result.reasons)
+
+
+def test_forms_check_passes_on_the_shipped_forms(runner):
+    result = runner.invoke(args=["forms", "check"])
+    assert result.exit_code == 0, result.output
+    assert "ok    microneedling (en) version 1.0.0" in result.output
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "expected"),
+    [
+        ('title = "Microneedling"', 'titel = "Microneedling"', "titel: unknown key"),
+        ('kind = "multi"', 'kind = "several"', "question_steps.0.questions.0.kind"),
+        ('screening_step = "screening"', 'screening_step = "health"',
+         "screening_step 'health' is not a question step"),
+    ],
+)
+def test_forms_check_names_the_file_and_the_bad_key(runner, forms_copy, replace, by, expected):
+    path = forms_copy / "microneedling" / "en.toml"
+    source = path.read_text()
+    assert replace in source
+    path.write_text(source.replace(replace, by, 1))
+
+    result = runner.invoke(args=["forms", "check", "--dir", str(forms_copy)])
+
+    assert result.exit_code == 1
+    assert str(path) in result.output
+    assert expected in result.output
+
+
+def test_a_rule_pointing_at_a_missing_question_is_refused(forms_copy):
+    path = forms_copy / "microneedling" / "en.toml"
+    path.write_text(path.read_text().replace('question = "sunburn"', 'question = "sunburns"', 1))
+    expected = r"en\.toml: .*rules\[\d+\]\.question: no question 'sunburns'"
+    with pytest.raises(DefinitionError, match=expected):
+        load_file(path)
+
+
+def test_broken_toml_is_reported_with_its_file(forms_copy):
+    path = forms_copy / "microneedling" / "en.toml"
+    path.write_text(path.read_text() + "\n[[[broken\n")
+    with pytest.raises(DefinitionError, match="en.toml: not valid TOML"):
+        load_file(path)
+
+
+def test_a_slug_must_match_its_folder(forms_copy):
+    moved = forms_copy / "microneedle"
+    (forms_copy / "microneedling").rename(moved)
+    with pytest.raises(DefinitionError, match="slug: 'microneedling' must match its folder"):
+        load_file(moved / "en.toml")

@@ -1,0 +1,144 @@
+"""The record service: facts committed before artefacts, append-only, locked-down rendering."""
+
+from io import BytesIO
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from consentapp.extensions import db
+from consentapp.models import (
+    AppendOnlyViolation,
+    ConsentRecord,
+    JobStatus,
+    RecordEvent,
+    RenderJob,
+)
+from consentapp.records import service
+from consentapp.records.render import PackagedFilesFetcher, render_pdf
+from consentapp.records.service import RenderWorker, process_pending
+
+
+def _fail_rendering(monkeypatch):
+    def broken(document):
+        raise RuntimeError("the renderer fell over")
+
+    monkeypatch.setattr(service, "render_pdf", broken)
+
+
+def test_a_render_failure_keeps_the_record_and_a_retry_makes_the_pdf(app, journey, monkeypatch):
+    _fail_rendering(monkeypatch)
+    page = journey.complete()
+    assert page.request.path == "/finished"  # the patient never sees the failure
+
+    with app.app_context():
+        record = db.session.scalars(select(ConsentRecord)).one()
+        assert record.is_signed and record.pdfs == []
+        job = db.session.scalars(select(RenderJob)).one()
+        assert job.status == JobStatus.PENDING and job.attempts == 1
+        assert job.last_error == "RuntimeError"
+        kinds = [event.kind for event in record.events]
+        assert kinds == ["signed", "pdf_render_failed"]
+
+    monkeypatch.undo()
+    with app.app_context():
+        assert process_pending() == 1
+        record = db.session.scalars(select(ConsentRecord)).one()
+        assert record.latest_pdf is not None
+        assert db.session.scalars(select(RenderJob)).one().status == JobStatus.DONE
+
+
+def test_staff_see_a_pending_pdf_instead_of_an_error(app, auth, client, journey, monkeypatch):
+    _fail_rendering(monkeypatch)
+    journey.complete()
+    auth.create()
+    auth.login()
+    with app.app_context():
+        record_id = db.session.scalars(select(ConsentRecord.id)).one()
+    page = client.get(f"/staff/records/{record_id}")
+    assert page.status_code == 200
+    assert "The PDF is being prepared" in page.text
+    assert client.get(f"/staff/records/{record_id}/pdf").status_code == 404
+
+
+def test_a_job_that_keeps_failing_stops_after_its_attempts(app, journey, monkeypatch):
+    _fail_rendering(monkeypatch)
+    journey.complete()
+    with app.app_context():
+        for _ in range(service.MAX_ATTEMPTS):
+            process_pending()
+        job = db.session.scalars(select(RenderJob)).one()
+        assert job.status == JobStatus.FAILED and job.attempts == service.MAX_ATTEMPTS
+        assert process_pending() == 0
+
+
+def test_the_background_worker_renders_what_was_committed(app, journey, monkeypatch):
+    app.config["PDF_RENDER_MODE"] = "worker"  # signing leaves the job for a worker
+    journey.complete()
+    with app.app_context():
+        assert db.session.scalars(select(ConsentRecord)).one().pdfs == []
+    assert RenderWorker(app).run_once() == 1
+    with app.app_context():
+        assert db.session.scalars(select(ConsentRecord)).one().latest_pdf is not None
+
+
+def test_records_and_events_cannot_be_changed_or_deleted(app, journey):
+    journey.complete()
+    with app.app_context():
+        record = db.session.scalars(select(ConsentRecord)).one()
+        record.patient_name = "Someone Else"
+        with pytest.raises(AppendOnlyViolation):
+            db.session.commit()
+        db.session.rollback()
+        event = db.session.scalars(select(RecordEvent)).first()
+        db.session.delete(event)
+        with pytest.raises(AppendOnlyViolation):
+            db.session.commit()
+        db.session.rollback()
+        assert db.session.scalars(select(ConsentRecord)).one().patient_name == "Maria Example"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "http://127.0.0.1:9/",
+        "https://packaged.invalid/static/../../pyproject.toml",
+        "https://packaged.invalid/etc/passwd",
+        "https://example.org/static/css/pdf.css",
+        "data:text/plain,hello",
+    ],
+)
+def test_the_pdf_fetcher_refuses_anything_but_packaged_files(url):
+    fetcher = PackagedFilesFetcher()
+    with pytest.raises(ValueError):
+        fetcher.fetch(url)
+    assert fetcher.refused == [url]
+
+
+def test_the_pdf_fetcher_serves_the_packaged_font():
+    response = PackagedFilesFetcher().fetch(
+        "https://packaged.invalid/static/fonts/LiberationSans-Regular.ttf"
+    )
+    assert len(response.read()) > 100_000
+
+
+def test_markup_in_patient_text_is_printed_not_fetched(app, journey):
+    hostile = '<img src="file:///etc/passwd"><link rel="stylesheet" href="http://127.0.0.1:9/x.css">'
+    journey.start()
+    journey.about()
+    journey.concerns(goals=hostile)
+    journey.screening()
+    for step in ("outcome", "expect", "benefits"):
+        journey.continue_(step)
+    journey.risks()
+    journey.continue_("alternatives")
+    journey.continue_("review")
+    journey.sign()
+    with app.app_context():
+        record = db.session.scalars(select(ConsentRecord)).one()
+        fetcher = PackagedFilesFetcher()
+        content = render_pdf(service.document_for(record), fetcher)
+    assert fetcher.refused == []  # escaped text is never even tried as a URL
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(content)).pages)
+    assert 'src="file:///etc/passwd"' in text.replace("\n", "")
