@@ -22,7 +22,6 @@ from ..models import (
     ConsentRecord,
     EventKind,
     JobStatus,
-    RecordEvent,
     RecordPdf,
     RenderJob,
     utcnow,
@@ -30,6 +29,7 @@ from ..models import (
 from ..procedures import Definition
 from ..signature import Signature
 from .document import build_document
+from .events import append_event
 from .render import RENDERER, render_pdf
 
 log = logging.getLogger(__name__)
@@ -95,14 +95,12 @@ def commit_record(definition: Definition, submission: Submission) -> ConsentReco
     )
     db.session.add(record)
     db.session.flush()
-    db.session.add(
-        RecordEvent(
-            record_id=record.id,
-            kind=EventKind.SIGNED if signed else EventKind.SCREENED_OUT,
-            actor="patient",
-            created_at=now,
-            details={"outcome": eligibility.outcome},
-        )
+    append_event(
+        record.id,
+        EventKind.SIGNED if signed else EventKind.SCREENED_OUT,
+        "patient",
+        {"outcome": eligibility.outcome},
+        at=now,
     )
     db.session.add(RenderJob(record_id=record.id))
     try:
@@ -143,13 +141,8 @@ def render_and_store(record: ConsentRecord) -> RecordPdf:
         renderer=RENDERER,
     )
     db.session.add(pdf)
-    db.session.add(
-        RecordEvent(
-            record_id=record.id,
-            kind=EventKind.PDF_RENDERED,
-            actor="system",
-            details={"version": next_version, "sha256": pdf.sha256},
-        )
+    append_event(
+        record.id, EventKind.PDF_RENDERED, "system", {"version": next_version, "sha256": pdf.sha256}
     )
     db.session.commit()
     return pdf
@@ -185,13 +178,11 @@ def run_job(job_id: int) -> bool:
         job = db.session.get(RenderJob, job_id)
         job.status = JobStatus.PENDING if job.attempts < MAX_ATTEMPTS else JobStatus.FAILED
         job.last_error = type(exc).__name__[:200]
-        db.session.add(
-            RecordEvent(
-                record_id=job.record_id,
-                kind=EventKind.PDF_RENDER_FAILED,
-                actor="system",
-                details={"attempt": job.attempts, "error": job.last_error},
-            )
+        append_event(
+            job.record_id,
+            EventKind.PDF_RENDER_FAILED,
+            "system",
+            {"attempt": job.attempts, "error": job.last_error},
         )
         db.session.commit()
         return False

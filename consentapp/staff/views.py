@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from .. import catalog
 from ..extensions import db
-from ..models import ConsentRecord, EventKind, RecordEvent, RecordPdf
+from ..models import ConsentRecord, EventKind, RecordPdf
 from ..records.document import OUTCOME_LABELS, answered_steps
+from ..records.events import append_event
 from ..records.service import pending_job_for
 from . import bp
 
@@ -19,14 +20,8 @@ PAGE_SIZE = 50
 
 
 def _audit(record_id: str, kind: str, **details) -> None:
-    db.session.add(
-        RecordEvent(
-            record_id=record_id,
-            kind=kind,
-            actor=current_user.email,
-            details={"address": request.remote_addr or "", **details},
-        )
-    )
+    details = {"address": request.remote_addr or "", **details}
+    append_event(record_id, kind, current_user.email, details)
     db.session.commit()
 
 
