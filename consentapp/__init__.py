@@ -5,14 +5,16 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, errors, security
+from . import cli, database, errors, security
 from . import config as configuration
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .paths import DEFAULT_FORMS_DIR, TEMPLATES_DIR
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True, template_folder=str(TEMPLATES_DIR))
+    app = errors.ConsentFlask(
+        __name__, instance_relative_config=True, template_folder=str(TEMPLATES_DIR)
+    )
     app.config.update(configuration.defaults(app.instance_path))
     if test_config is None:
         # The clinic's own settings file (flaskr's pattern), then the environment on top.
@@ -33,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
+    database.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -38,10 +38,16 @@ def defaults(instance_path: str) -> dict:
         # A signature is a few thousand points; nothing a patient or staff member sends is larger.
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: a database error message must not quote patient answers.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "BABEL_DEFAULT_LOCALE": "en",
         "SIGNATURE_MAX_POINTS": 6000,
         "DEVELOPMENT": False,
+        # Behind a reverse proxy: how many proxies set X-Forwarded-For / -Proto (0: none).
+        "PROXY_FIX_X_FOR": 0,
+        "PROXY_FIX_X_PROTO": 0,
+        # Strict-Transport-Security max-age; only set it once the site is served over HTTPS.
+        "HSTS_SECONDS": 0,
     }
 
 
@@ -56,6 +62,9 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _bool),
     "DEVELOPMENT": ("CONSENT_DEVELOPMENT", _bool),
+    "PROXY_FIX_X_FOR": ("PROXY_FIX_X_FOR", int),
+    "PROXY_FIX_X_PROTO": ("PROXY_FIX_X_PROTO", int),
+    "HSTS_SECONDS": ("HSTS_SECONDS", int),
 }
 
 

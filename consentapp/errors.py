@@ -1,7 +1,20 @@
-"""Friendly error pages: a patient never sees a stack trace or a bare status code."""
+"""Errors: friendly pages for people, and logs that never carry patient data."""
 
-from flask import Flask, render_template
+import traceback
+
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
+
+
+class ConsentFlask(Flask):
+    def log_exception(self, exc_info) -> None:
+        """Log where it failed but not the exception's message: it may quote patient answers
+        (a database error quotes the values it could not store)."""
+        exc_type, _, tb = exc_info
+        self.logger.error(
+            "Exception on %s [%s]: %s\n%s",
+            request.path, request.method, exc_type.__name__, "".join(traceback.format_tb(tb)),
+        )
 
 
 def _page(status: int, title: str, message: str):

@@ -1,5 +1,6 @@
 """WTForms classes: the fixed ones, and the ones built from a procedure definition."""
 
+import re
 from datetime import date
 
 from flask_wtf import FlaskForm
@@ -19,9 +20,19 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from .procedures import Question, QuestionStep, RisksPage, Statement
 
+# C0 control characters other than tab and newlines: never typed by a person, and
+# PostgreSQL refuses NUL in text outright.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
 
 def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    return _CONTROL_CHARACTERS.sub("", value).strip()
+
+
+def at_most(characters: int) -> Length:
+    return Length(max=characters, message=f"Please keep this to {characters} characters or fewer.")
 
 
 class BaseForm(FlaskForm):
@@ -43,7 +54,7 @@ class MultiCheckboxField(SelectMultipleField):
 class AboutYouForm(BaseForm):
     full_name = StringField(
         "Your full name",
-        validators=[DataRequired("Please type your full name."), Length(max=200)],
+        validators=[DataRequired("Please type your full name."), at_most(200)],
     )
     date_of_birth = DateField(
         "Your date of birth",
@@ -52,7 +63,7 @@ class AboutYouForm(BaseForm):
     )
     contact = StringField(
         "Phone or email (optional)",
-        validators=[Optional(), Length(max=200)],
+        validators=[Optional(), at_most(200)],
         description="Only if you want the clinic to be able to reach you.",
     )
 
@@ -83,7 +94,7 @@ def _field_for(question: Question) -> Field:
             question.label, choices=choices, validators=validators,
             description=description,
         )
-    length = Length(max=question.max_length)
+    length = at_most(question.max_length)
     field_class = TextAreaField if question.kind == "textarea" else StringField
     return field_class(
         question.label, validators=[*validators, length], description=description
@@ -123,7 +134,7 @@ def sign_form(statements: tuple[Statement, ...]) -> type[BaseForm]:
     }
     fields["signer_name"] = StringField(
         "Type your full name",
-        validators=[DataRequired("Please type your full name."), Length(max=200)],
+        validators=[DataRequired("Please type your full name."), at_most(200)],
     )
     fields["signature"] = HiddenField("Signature")
     return type("SignForm", (BaseForm,), fields)

@@ -1,6 +1,7 @@
 """Response headers every page gets: a strict CSP and no caching of patient or record pages."""
 
-from flask import Flask, request
+from flask import Flask, current_app, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -27,6 +28,9 @@ def _set_headers(response):
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    hsts_seconds = current_app.config["HSTS_SECONDS"]
+    if hsts_seconds and request.is_secure:
+        headers.setdefault("Strict-Transport-Security", f"max-age={hsts_seconds}")
     if request.endpoint != "static":
         # Patient answers and records must never sit in a shared tablet's cache.
         headers["Cache-Control"] = "no-store"
@@ -36,3 +40,7 @@ def _set_headers(response):
 
 def init_app(app: Flask) -> None:
     app.after_request(_set_headers)
+    x_for, x_proto = app.config["PROXY_FIX_X_FOR"], app.config["PROXY_FIX_X_PROTO"]
+    if x_for or x_proto:
+        # Trust exactly as many proxies as configured; more would let clients forge addresses.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=x_for, x_proto=x_proto)

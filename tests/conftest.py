@@ -8,7 +8,7 @@ import os
 import re
 
 import pytest
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, text
 
 from consentapp import create_app
@@ -34,6 +34,9 @@ def database_url(tmp_path_factory) -> str:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     app = create_app(_test_config(url))
     with app.app_context():
+        # Every run proves the migrations go up from empty, all the way down, and up again.
+        upgrade()
+        downgrade(revision="base")
         upgrade()
         db.engine.dispose()
     return url

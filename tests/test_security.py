@@ -1,5 +1,7 @@
 """Headers, CSRF and request limits, as a browser would meet them."""
 
+import re
+
 import pytest
 
 from .conftest import csrf_token
@@ -95,3 +97,59 @@ def test_every_input_has_a_visible_label(journey):
             if 'type="hidden"' in tag:
                 continue
             assert f'for="{input_id}"' in html, input_id
+
+
+def test_markup_typed_by_a_patient_is_shown_as_text_everywhere(journey, auth, client):
+    script = "<script>alert('x')</script>"
+    journey.to_signature(name=f"Eve {script}")
+    assert script not in journey.get("/step/review").text
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in journey.page.text
+    journey.get("/step/sign")
+    assert journey.sign(name=f"Eve {script}").request.path == "/finished"
+    auth.create()
+    auth.login()
+    listing = client.get("/staff/").text
+    assert script not in listing and "&lt;script&gt;" in listing
+    record_url = re.search(r'href="(/staff/records/[^"]+)"', listing).group(1)
+    record_page = client.get(record_url).text
+    assert script not in record_page and "&lt;script&gt;" in record_page
+
+
+def test_overlong_text_gets_a_clear_limit_message_and_is_kept(journey):
+    journey.start()
+    page = journey.about(name="N" * 250)
+    assert "Please keep this to 200 characters or fewer." in page.text
+    assert 'value="' + "N" * 250 + '"' in page.text
+
+
+def test_a_signature_with_too_many_points_is_refused_clearly(app, journey):
+    import json
+
+    journey.to_signature()
+    too_many = app.config["SIGNATURE_MAX_POINTS"] + 1
+    points = [[10 + (i % 600), 20 + (i % 150)] for i in range(too_many)]
+    page = journey.sign(signature=json.dumps({"width": 700, "height": 220, "strokes": [points]}))
+    assert "That signature is too long. Please press Clear and sign again." in page.text
+
+
+def test_hsts_is_sent_only_when_configured_and_over_https(database_url):
+    from consentapp import create_app
+
+    from .conftest import _test_config
+
+    plain = create_app(_test_config(database_url)).test_client()
+    assert "Strict-Transport-Security" not in plain.get("/", base_url="https://kiosk").headers
+    app = create_app(_test_config(database_url, HSTS_SECONDS=31536000))
+    secure = app.test_client().get("/", base_url="https://kiosk")
+    assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert "Strict-Transport-Security" not in app.test_client().get("/").headers
+
+
+def test_proxy_fix_trusts_the_configured_proxy_for_the_scheme(database_url):
+    from consentapp import create_app
+
+    from .conftest import _test_config
+
+    app = create_app(_test_config(database_url, HSTS_SECONDS=60, PROXY_FIX_X_PROTO=1))
+    response = app.test_client().get("/", headers={"X-Forwarded-Proto": "https"})
+    assert response.headers["Strict-Transport-Security"] == "max-age=60"

@@ -8,6 +8,7 @@ lose a signature; the job stays pending and is retried.
 import hashlib
 import logging
 import threading
+import traceback
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -148,6 +149,11 @@ def render_and_store(record: ConsentRecord) -> RecordPdf:
     return pdf
 
 
+def without_messages(exc: BaseException) -> str:
+    """The traceback's frames only: an exception's message may quote patient text."""
+    return "".join(traceback.format_tb(exc.__traceback__))
+
+
 def _claim(job_id: int) -> bool:
     """Take a job atomically: only one worker's UPDATE can match the row it saw as free."""
     now = utcnow()
@@ -174,7 +180,10 @@ def run_job(job_id: int) -> bool:
         render_and_store(record)
     except Exception as exc:  # any failure: keep the record, leave the job for a retry
         db.session.rollback()
-        log.exception("Rendering the PDF of a record failed; it will be retried")
+        log.error(
+            "Rendering the PDF of record %s failed (%s); it will be retried\n%s",
+            job.record_id, type(exc).__name__, without_messages(exc),
+        )
         job = db.session.get(RenderJob, job_id)
         job.status = JobStatus.PENDING if job.attempts < MAX_ATTEMPTS else JobStatus.FAILED
         job.last_error = type(exc).__name__[:200]
@@ -261,8 +270,11 @@ class RenderWorker:
         while not self._stop.is_set():
             try:
                 self.run_once()
-            except Exception:
-                log.exception("The PDF render loop failed; trying again shortly")
+            except Exception as exc:  # keep the thread alive; a database blip must not end it
+                log.error(
+                    "The PDF render loop failed (%s); trying again shortly\n%s",
+                    type(exc).__name__, without_messages(exc),
+                )
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
 

@@ -6,10 +6,10 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 from sqlalchemy import func, select
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from ..extensions import db, limiter
-from ..forms import BaseForm, ContinueForm
+from ..forms import BaseForm, ContinueForm, at_most
 from ..models import PatientDraft, StaffUser
 from ..passwords import verify_password
 from . import bp
@@ -19,10 +19,12 @@ bp.before_request(require_sign_in)
 
 
 class LoginForm(BaseForm):
-    email = EmailField("Email", validators=[DataRequired("Please enter your email."),
-                                            Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired("Please enter your password."),
-                                                     Length(max=200)])
+    email = EmailField(
+        "Email", validators=[DataRequired("Please enter your email."), at_most(254)]
+    )
+    password = PasswordField(
+        "Password", validators=[DataRequired("Please enter your password."), at_most(200)]
+    )
 
 
 def _safe_next(target: str | None) -> str:
