@@ -124,7 +124,10 @@ def test_the_pdf_fetcher_serves_the_packaged_font():
 
 
 def test_markup_in_patient_text_is_printed_not_fetched(app, journey):
-    hostile = '<img src="file:///etc/passwd"><link rel="stylesheet" href="http://127.0.0.1:9/x.css">'
+    hostile = (
+        '<img src="file:///etc/passwd"><link rel="stylesheet" href="http://127.0.0.1:9/x.css">'
+        "<style>@import url(http://127.0.0.1:9/y.css);</style>"
+    )
     journey.start()
     journey.about()
     journey.concerns(goals=hostile)
@@ -140,5 +143,20 @@ def test_markup_in_patient_text_is_printed_not_fetched(app, journey):
         fetcher = PackagedFilesFetcher()
         content = render_pdf(service.document_for(record), fetcher)
     assert fetcher.refused == []  # escaped text is never even tried as a URL
+    assert fetcher.served == [
+        "https://packaged.invalid/static/fonts/LiberationSans-Regular.ttf",
+        "https://packaged.invalid/static/fonts/LiberationSans-Bold.ttf",
+    ]
     text = "".join(page.extract_text() for page in PdfReader(BytesIO(content)).pages)
     assert 'src="file:///etc/passwd"' in text.replace("\n", "")
+    assert "@import url(http://127.0.0.1:9/y.css)" in text.replace("\n", "")
+
+
+def test_the_pdf_is_rendered_from_plain_data_only(app, journey):
+    import json
+
+    journey.complete()
+    with app.app_context():
+        record = db.session.scalars(select(ConsentRecord)).one()
+        document = service.document_for(record)
+    assert json.loads(json.dumps(document)) == document  # nothing but dicts, lists, text

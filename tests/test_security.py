@@ -153,3 +153,18 @@ def test_proxy_fix_trusts_the_configured_proxy_for_the_scheme(database_url):
     app = create_app(_test_config(database_url, HSTS_SECONDS=60, PROXY_FIX_X_PROTO=1))
     response = app.test_client().get("/", headers={"X-Forwarded-Proto": "https"})
     assert response.headers["Strict-Transport-Security"] == "max-age=60"
+
+
+def test_every_post_route_without_a_csrf_token_gets_the_friendly_400(app, client, auth):
+    auth.create()
+    auth.login()
+    posts = [
+        rule for rule in app.url_map.iter_rules()
+        if "POST" in rule.methods and rule.endpoint != "static"
+    ]
+    assert len(posts) >= 5
+    for rule in posts:
+        url = rule.rule.replace("<key>", "about").replace("<record_id>", "x")
+        response = client.post(url, data={"procedure": "microneedling"})
+        assert response.status_code == 400, url
+        assert "This page had expired" in response.text, url

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from flask import render_template
 from weasyprint import CSS, HTML, URLFetcher
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcherResponse
 
 from ..paths import STATIC_DIR
@@ -34,6 +35,7 @@ class PackagedFilesFetcher(URLFetcher):
         super().__init__(allowed_protocols=("https",), allow_redirects=False)
         self.static_dir = static_dir.resolve()
         self.refused: list[str] = []
+        self.served: list[str] = []
 
     def fetch(self, url, headers=None):
         parts = urlsplit(url)
@@ -51,6 +53,7 @@ class PackagedFilesFetcher(URLFetcher):
             # The URL could carry patient text; log only that something was refused.
             log.warning("PDF renderer refused to fetch a non-packaged resource")
             raise RefusedFetch("only packaged static files may be fetched")
+        self.served.append(url)
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(
             url, body=path.read_bytes(), headers={"Content-Type": content_type}
@@ -63,12 +66,16 @@ def render_html(document: dict) -> str:
 
 def render_pdf(document: dict, fetcher: PackagedFilesFetcher | None = None) -> bytes:
     fetcher = fetcher or PackagedFilesFetcher()
+    # Without a FontConfiguration WeasyPrint ignores @font-face and silently uses whatever
+    # system font has the same name; the PDF must carry the fonts the package ships.
+    fonts = FontConfiguration()
     # The stylesheet is read here rather than linked from the HTML: a missing stylesheet
     # must fail the render loudly, not produce an unstyled legal document.
     stylesheet = CSS(
         string=(STATIC_DIR / "css" / "pdf.css").read_text(encoding="utf-8"),
         base_url=f"{PACKAGED_ORIGIN}/static/css/",
         url_fetcher=fetcher,
+        font_config=fonts,
     )
     html = HTML(string=render_html(document), base_url=f"{PACKAGED_ORIGIN}/", url_fetcher=fetcher)
-    return html.write_pdf(stylesheets=[stylesheet])
+    return html.write_pdf(stylesheets=[stylesheet], font_config=fonts)
