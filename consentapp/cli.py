@@ -84,9 +84,10 @@ def worker(once: bool, poll: float) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from .operations import backup, records_cli
+    from .operations import backup, export_cli, records_cli
 
     app.cli.add_command(backup)
+    app.cli.add_command(export_cli)
     app.cli.add_command(records_cli)
     app.cli.add_command(create_staff)
     app.cli.add_command(forms_cli)

@@ -71,3 +71,23 @@ def backup(out: Path) -> None:
     click.echo(
         f"Backed up to {out}. To restore: stop the app, copy it over {url.database}, start again."
     )
+
+
+export_cli = AppGroup("export", help="Export records for other systems.")
+
+
+@export_cli.command("fhir")
+@click.option("--out", "out_dir", required=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Folder for the bundles.")
+def export_fhir(out_dir: Path) -> None:
+    """Write one FHIR R4 Bundle per record to OUT as <record id>.json."""
+    from .catalog import definition_for
+    from .fhir_export import build_bundle
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for record in db.session.scalars(select(ConsentRecord).order_by(ConsentRecord.completed_at)):
+        bundle = build_bundle(record, definition_for(record.definition_sha256))
+        (out_dir / f"{record.id}.json").write_text(bundle.model_dump_json(indent=2))
+        count += 1
+    click.echo(f"Wrote {count} FHIR bundle(s) to {out_dir}")
