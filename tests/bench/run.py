@@ -1,0 +1,307 @@
+"""Benchmarks: `python tests/bench/run.py` (add --small for the quick run `make test` does).
+
+Everything runs on this machine against 127.0.0.1: the app under gunicorn with the project's
+gunicorn.conf.py, a SQLite database in a temporary folder, and load from this process.
+Prints a table, then one last line of JSON. Speed is given as ratios against baselines run in
+the same process, alternately, because these machines are noisy.
+"""
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.bench.tablet_client import Tablet, UnexpectedResponse  # noqa: E402
+
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """gunicorn serving tests/bench/bench_app.py with the project's own gunicorn.conf.py."""
+
+    def __init__(self, workdir: Path, render_mode: str, workers: int | None = None):
+        self.port = free_port()
+        self.database = workdir / "bench.sqlite3"
+        env = {
+            **os.environ,
+            "SECRET_KEY": "benchmark-only-secret",
+            "DATABASE_URL": f"sqlite:///{self.database}",
+            "PDF_RENDER_MODE": render_mode,
+            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+        if workers:
+            env["GUNICORN_WORKERS"] = str(workers)
+        self.env = env
+
+    def migrate(self) -> None:
+        subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "tests.bench.bench_app", "db", "upgrade"],
+            cwd=ROOT, env=self.env, check=True, capture_output=True,
+        )
+
+    def __enter__(self) -> "Server":
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
+             "--access-logfile", "/dev/null", "tests.bench.bench_app:app"],
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        import http.client
+
+        # The port opens before the workers have loaded the app: wait for real answers.
+        deadline = time.monotonic() + 60
+        answered = 0
+        while time.monotonic() < deadline and answered < 20:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                connection.request("GET", "/bench/hello")
+                answered += connection.getresponse().status == 200
+                connection.close()
+            except OSError:
+                time.sleep(0.2)
+        if answered < 20:
+            raise RuntimeError("gunicorn did not start: " + self.process.stderr.read().decode())
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+
+    def worker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def requests_per_second(port: int, path: str, cookie: str, clients: int, seconds: float) -> float:
+    import http.client
+
+    stop = time.monotonic() + seconds
+    counts = [0] * clients
+
+    def hammer(index: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while time.monotonic() < stop:
+            connection.request("GET", path, headers={"Cookie": cookie})
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"{path}: {response.status}")
+            counts[index] += 1
+        connection.close()
+
+    threads = [threading.Thread(target=hammer, args=(i,)) for i in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.monotonic() - started)
+
+
+def bench_throughput(server: Server, rounds: int, seconds: float) -> dict:
+    tablet = Tablet("127.0.0.1", server.port)
+    tablet.get("/")
+    tablet.post("/start", {"procedure": "microneedling"}, "/step/about")
+    cookie = "; ".join(f"{k}={v}" for k, v in tablet.cookies.items())
+    hello, step = [], []
+    for path in ("/bench/hello", "/step/about"):  # warm every worker up first
+        requests_per_second(server.port, path, cookie, 8, 1.0)
+    for _ in range(rounds):  # alternate, so drift in the machine hits both alike
+        hello.append(requests_per_second(server.port, "/bench/hello", cookie, 8, seconds))
+        step.append(requests_per_second(server.port, "/step/about", cookie, 8, seconds))
+    tablet.close()
+    hello_rps, step_rps = statistics.median(hello), statistics.median(step)
+    return {
+        "hello_rps": round(hello_rps),
+        "step_rps": round(step_rps),
+        "step_throughput_ratio_vs_hello": round(step_rps / hello_rps, 3),
+    }
+
+
+def bench_signing(server: Server, journeys: int) -> dict:
+    timings = []
+    tablet = Tablet("127.0.0.1", server.port)
+    for number in range(journeys):
+        timings.append(tablet.journey(f"Sign Timing{number}"))
+    tablet.close()
+    timings.sort()
+    p95 = timings[max(0, round(0.95 * len(timings)) - 1)]
+    return {"sign_p50_ms": round(statistics.median(timings), 1), "sign_p95_ms": round(p95, 1)}
+
+
+def bench_concurrency(server: Server, tablets: int, journeys_each: int, rss_after: int) -> dict:
+    errors: list[str] = []
+    done = 0
+    lock = threading.Lock()
+    rss_early: dict[int, float] = {}
+
+    def run_tablet(index: int) -> None:
+        nonlocal done
+        tablet = Tablet("127.0.0.1", server.port)
+        for number in range(journeys_each):
+            try:
+                tablet.journey(f"Tablet{index:02d} Journey{number:02d}")
+            except (UnexpectedResponse, OSError) as exc:
+                errors.append(str(exc))
+                tablet.close()
+                tablet = Tablet("127.0.0.1", server.port)
+                continue
+            with lock:
+                done += 1
+                if done == rss_after:
+                    rss_early.update({pid: rss_mb(pid) for pid in server.worker_pids()})
+        tablet.close()
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=tablets) as pool:
+        list(pool.map(run_tablet, range(tablets)))
+    elapsed = time.monotonic() - started
+    rss_late = {pid: rss_mb(pid) for pid in server.worker_pids()}
+    growth = max((rss_late[pid] - rss_early[pid] for pid in rss_early if pid in rss_late),
+                 default=0.0)
+
+    import sqlite3
+
+    with sqlite3.connect(server.database) as connection:
+        stored = connection.execute(
+            "SELECT count(*) FROM consent_records WHERE patient_name LIKE 'Tablet%'"
+        ).fetchone()[0]
+    return {
+        "journeys": done,
+        "journeys_per_second": round(done / elapsed, 1),
+        "concurrency_errors": len(errors),
+        "lost_records": done - stored,
+        "rss_growth_mb": round(growth, 1),
+    }
+
+
+def bench_pages(server: Server) -> dict:
+    """Every patient page in Chromium: its total weight, and requests leaving the app."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    origin = f"http://127.0.0.1:{server.port}"
+    weights: dict[str, int] = {}
+    external: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=shutil.which("chromium"), args=CHROMIUM_FLAGS
+        )
+        context = browser.new_context(viewport={"width": 820, "height": 1180}, has_touch=True)
+        page = context.new_page()
+        loaded: list[int] = []
+
+        def on_response(response) -> None:
+            if not response.url.startswith(origin):
+                return
+            try:
+                loaded.append(len(response.body()))
+            except Exception:  # a redirect has no body
+                loaded.append(0)
+
+        page.on("request", lambda r: None if r.url.startswith((origin, "data:")) else
+                external.append(r.url))
+        page.on("response", on_response)
+        page.goto(origin + "/")
+        steps = ["/", "/step/about", "/step/concerns", "/step/screening", "/step/outcome",
+                 "/step/expect", "/step/benefits", "/step/risks", "/step/alternatives",
+                 "/step/review", "/step/sign"]
+        page.get_by_role("button", name="Start").click()
+        for path in steps:
+            loaded.clear()
+            page.goto(origin + path, wait_until="networkidle")
+            weights[path] = sum(loaded)
+            _answer_and_continue(page)
+        browser.close()
+    heaviest = max(weights, key=weights.get)
+    return {
+        "patient_page_kb": round(weights[heaviest] / 1024, 1),
+        "heaviest_page": heaviest,
+        "external_requests": len(external),
+    }
+
+
+def _answer_and_continue(page) -> None:
+    """Fill what the current step asks so the next one opens."""
+    url = page.url
+    if url.endswith("/step/about"):
+        page.get_by_label("Your full name").fill("Page Weight")
+        page.get_by_label("Your date of birth").fill("1970-01-01")
+    elif url.endswith("/step/concerns"):
+        page.locator("input[name=concerns]").first.check()
+        page.locator("input[name=areas]").first.check()
+        page.locator("textarea[name=goals]").fill("Smoother")
+    elif url.endswith("/step/screening"):
+        for radio in page.locator("input[type=radio][value=no]").all():
+            radio.check()
+    elif url.endswith("/step/risks"):
+        for box in page.locator("input[type=checkbox]").all():
+            box.check()
+    elif url.endswith("/step/sign") or url.endswith("/"):
+        return
+    page.locator("form button[type=submit]").last.click()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--small", action="store_true", help="a quick run that checks it works")
+    args = parser.parse_args()
+    small = args.small
+    results: dict = {}
+    with tempfile.TemporaryDirectory() as workdir:
+        server = Server(Path(workdir), render_mode="thread")
+        server.migrate()
+        with server:
+            results.update(bench_throughput(server, rounds=1 if small else 3,
+                                            seconds=0.5 if small else 4))
+            results.update(bench_signing(server, journeys=3 if small else 60))
+            results.update(bench_pages(server))
+        # Load: rendering is left to a worker process so the tablets measure the web tier.
+        with Server(Path(workdir), render_mode="worker") as load:
+            results.update(bench_concurrency(
+                load, tablets=4 if small else 50, journeys_each=2 if small else 20,
+                rss_after=2 if small else 100,
+            ))
+    print_table(results)
+    print(json.dumps(results))
+
+
+def print_table(results: dict) -> None:
+    width = max(len(key) for key in results)
+    print(f"{'measure':<{width}}  value")
+    print(f"{'-' * width}  -----")
+    for key, value in results.items():
+        print(f"{key:<{width}}  {value}")
+
+
+if __name__ == "__main__":
+    main()

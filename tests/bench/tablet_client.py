@@ -1,0 +1,99 @@
+"""A patient's tablet over real HTTP: cookies, CSRF tokens from each page, one journey.
+
+Standard library only, so the load it makes is the same whatever is installed.
+"""
+
+import http.client
+import json
+import re
+import time
+import urllib.parse
+from http.cookies import SimpleCookie
+
+TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+SCREENING = ("isotretinoin", "active_skin_problem", "skin_condition", "skin_cancer", "keloids",
+             "cold_sore_history", "pregnant", "bleeding", "immune", "diabetes", "sunburn",
+             "allergy", "recent_treatments")
+SIGNATURE = json.dumps({"width": 700, "height": 220, "strokes": [
+    [[40 + i * 12, 110 + (40 if i % 2 else -40)] for i in range(50)]
+]})
+
+
+class UnexpectedResponse(Exception):
+    pass
+
+
+class Tablet:
+    def __init__(self, host: str, port: int):
+        self.connection = http.client.HTTPConnection(host, port, timeout=60)
+        self.cookies: dict[str, str] = {}
+        self.page = ""
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str, str]:
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form, doseq=True)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.connection.request(method, path, body=body, headers=headers)
+        response = self.connection.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        for header in response.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                self.cookies[name] = morsel.value
+        return response.status, response.headers.get("Location", ""), text
+
+    def get(self, path: str) -> str:
+        status, location, text = self.request("GET", path)
+        if status == 302:
+            return self.get(urllib.parse.urlsplit(location).path)
+        if status != 200:
+            raise UnexpectedResponse(f"GET {path}: {status}")
+        self.page = text
+        return text
+
+    def post(self, path: str, form: dict, expect: str | None = None) -> str:
+        token = TOKEN.search(self.page)
+        if not token:
+            raise UnexpectedResponse(f"no CSRF token before POST {path}")
+        status, location, text = self.request("POST", path, {**form, "csrf_token": token[1]})
+        if status != 302:
+            raise UnexpectedResponse(f"POST {path}: {status}")
+        target = urllib.parse.urlsplit(location).path
+        if expect and target != expect:
+            raise UnexpectedResponse(f"POST {path} went to {target}, not {expect}")
+        return self.get(target)
+
+    def to_signature(self, name: str) -> None:
+        self.get("/")
+        self.post("/start", {"procedure": "microneedling"}, "/step/about")
+        self.post("/step/about", {"full_name": name, "date_of_birth": "1970-05-05"})
+        self.post("/step/concerns", {"concerns": ["pores"], "areas": ["face"],
+                                     "goals": "Smaller pores"})
+        self.post("/step/screening", {key: "no" for key in SCREENING}, "/step/outcome")
+        for step in ("outcome", "expect", "benefits"):
+            self.post(f"/step/{step}", {})
+        risks = re.findall(r'name="(ack_[a-z_]+)"', self.page)
+        self.post("/step/risks", {key: "y" for key in risks})
+        self.post("/step/alternatives", {})
+        self.post("/step/review", {}, "/step/sign")
+
+    def sign(self, name: str) -> float:
+        """Post the signature; returns the milliseconds until the response arrived."""
+        agree = {key: "y" for key in re.findall(r'name="(agree_[a-z_]+)"', self.page)}
+        token = TOKEN.search(self.page)[1]
+        form = {**agree, "signer_name": name, "signature": SIGNATURE, "csrf_token": token}
+        started = time.perf_counter()
+        status, location, _ = self.request("POST", "/step/sign", form)
+        elapsed = (time.perf_counter() - started) * 1000
+        if status != 302 or not location.endswith("/finished"):
+            raise UnexpectedResponse(f"sign: {status} {location}")
+        self.get("/finished")
+        return elapsed
+
+    def journey(self, name: str) -> float:
+        self.to_signature(name)
+        return self.sign(name)
