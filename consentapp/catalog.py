@@ -12,8 +12,8 @@ from .procedures import (
     DefinitionError,
     LoadedDefinition,
     definition_files,
-    definition_from_snapshot,
     load_all,
+    parse_definition,
 )
 
 _lock = Lock()
@@ -58,8 +58,17 @@ def snapshot(item: LoadedDefinition) -> DefinitionSnapshot:
     return row
 
 
+_parsed: dict[str, Definition] = {}
+
+
 def definition_for(sha256: str) -> Definition:
-    row = db.session.get(DefinitionSnapshot, sha256)
-    if row is None:
-        raise LookupError(f"no stored definition {sha256}")
-    return definition_from_snapshot(row.sha256, row.source)
+    """The definition stored under this hash. Snapshots never change, so once parsed it is
+    kept for the life of the process and every later step skips the database."""
+    definition = _parsed.get(sha256)
+    if definition is None:
+        row = db.session.get(DefinitionSnapshot, sha256)
+        if row is None:
+            raise LookupError(f"no stored definition {sha256}")
+        parsed = parse_definition(row.source, f"snapshot {sha256[:12]}")
+        definition = _parsed.setdefault(sha256, parsed)
+    return definition

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -253,8 +252,3 @@ def load_all(forms_dir: Path) -> tuple[dict[tuple[str, str], LoadedDefinition], 
         errors.append(f"{forms_dir}: no procedure definitions found (expected SLUG/LANG.toml)")
     return loaded, errors
 
-
-@lru_cache(maxsize=64)
-def definition_from_snapshot(sha256: str, source: str) -> Definition:
-    """Parse a stored snapshot once per process; the hash makes the cache key exact."""
-    return parse_definition(source, f"snapshot {sha256[:12]}")
