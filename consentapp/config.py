@@ -7,6 +7,7 @@ to set one must refuse to start rather than sign session cookies with a key anyo
 import os
 from collections.abc import Callable
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class ConfigurationError(RuntimeError):
@@ -42,6 +43,18 @@ def defaults(instance_path: str) -> dict:
         "BABEL_DEFAULT_LOCALE": "en",
         "SIGNATURE_MAX_POINTS": 6000,
         "DEVELOPMENT": False,
+        # The clinic's seal on every PDF. With no PKCS#12 file configured, a key and a
+        # self-signed certificate are made in SEAL_KEY_DIR the first time a PDF is sealed.
+        "SEAL_KEY_DIR": str(Path(instance_path) / "seal"),
+        "SEAL_PKCS12_FILE": None,
+        "SEAL_PKCS12_PASSPHRASE": None,
+        # An RFC 3161 timestamp authority makes the seals PAdES B-T (else B-B); its root
+        # certificate (PEM) is trusted when checking the timestamp, beside the system's roots.
+        "SEAL_TSA_URL": None,
+        "SEAL_TSA_ROOT_CERT": None,
+        # Where staff open this app, for the QR code on every PDF page (e.g.
+        # https://consent.clinic.example). Unset: the QR code holds the path alone.
+        "PUBLIC_BASE_URL": None,
     }
 
 
@@ -56,6 +69,12 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _bool),
     "DEVELOPMENT": ("CONSENT_DEVELOPMENT", _bool),
+    "SEAL_KEY_DIR": ("SEAL_KEY_DIR", str),
+    "SEAL_PKCS12_FILE": ("SEAL_PKCS12_FILE", str),
+    "SEAL_PKCS12_PASSPHRASE": ("SEAL_PKCS12_PASSPHRASE", str),
+    "SEAL_TSA_URL": ("SEAL_TSA_URL", str),
+    "SEAL_TSA_ROOT_CERT": ("SEAL_TSA_ROOT_CERT", str),
+    "PUBLIC_BASE_URL": ("PUBLIC_BASE_URL", str),
 }
 
 
@@ -70,6 +89,13 @@ def from_environment() -> dict:
 def check(config: dict) -> None:
     if config.get("PDF_RENDER_MODE") not in {"inline", "thread", "worker"}:
         raise ConfigurationError("PDF_RENDER_MODE must be one of: inline, thread, worker.")
+    try:
+        ZoneInfo(config.get("CLINIC_TIMEZONE") or "")
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ConfigurationError(
+            f"CLINIC_TIMEZONE {config.get('CLINIC_TIMEZONE')!r} is not a time zone name; "
+            "use one such as Europe/London or America/New_York."
+        ) from None
     if config.get("SECRET_KEY"):
         return
     if config.get("TESTING") or config.get("DEVELOPMENT"):

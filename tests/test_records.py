@@ -138,7 +138,10 @@ def test_markup_in_patient_text_is_printed_not_fetched(app, journey):
     with app.app_context():
         record = db.session.scalars(select(ConsentRecord)).one()
         fetcher = PackagedFilesFetcher()
-        content = render_pdf(service.document_for(record), fetcher)
+        content = render_pdf(
+            service.document_for(record, service.events_of(record.id), code="TESTCODE00"),
+            fetcher,
+        )
     assert fetcher.refused == []  # escaped text is never even tried as a URL
     text = "".join(page.extract_text() for page in PdfReader(BytesIO(content)).pages)
     assert 'src="file:///etc/passwd"' in text.replace("\n", "")

@@ -1,0 +1,49 @@
+"""Verification codes: the short code (and QR code) printed on every page of a record's PDF.
+
+The code is derived from the record id with a keyed hash, so it reveals nothing about the
+patient and cannot be guessed from a record id; it is stored the first time it is made, so
+it keeps working if the key is ever rotated.
+"""
+
+import base64
+import hashlib
+import hmac
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import VerificationCode
+
+CODE_LENGTH = 10  # base32: 50 bits, plenty for a clinic's records, short enough to type
+VERIFY_PATH = "/staff/verify/"
+
+
+def derive_code(record_id: str, key: str) -> str:
+    digest = hmac.new(key.encode(), f"verification-code:{record_id}".encode(), hashlib.sha256)
+    return base64.b32encode(digest.digest()).decode()[:CODE_LENGTH]
+
+
+def code_for(record_id: str) -> str:
+    """The record's stored code, made and added to the session the first time."""
+    existing = db.session.scalar(
+        select(VerificationCode.code).where(VerificationCode.record_id == record_id)
+    )
+    if existing:
+        return existing
+    code = derive_code(record_id, current_app.config["SECRET_KEY"])
+    db.session.add(VerificationCode(code=code, record_id=record_id))
+    return code
+
+
+def record_id_for(code: str) -> str | None:
+    normalised = "".join(code.split()).upper()
+    return db.session.scalar(
+        select(VerificationCode.record_id).where(VerificationCode.code == normalised)
+    )
+
+
+def verification_url(code: str) -> str:
+    """What the QR code holds: the staff page for the code, absolute when the base is known."""
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    return f"{base}{VERIFY_PATH}{code}"
