@@ -49,7 +49,7 @@ def defaults(instance_path: str) -> dict:
         "SEAL_PKCS12_FILE": None,
         "SEAL_PKCS12_PASSPHRASE": None,
         # An RFC 3161 timestamp authority makes the seals PAdES B-T (else B-B); its root
-        # certificate (PEM) is trusted when checking the timestamp, beside the system's roots.
+        # certificate (a PEM file, required with the URL) is what timestamps are checked by.
         "SEAL_TSA_URL": None,
         "SEAL_TSA_ROOT_CERT": None,
         # Where staff open this app, for the QR code on every PDF page (e.g.
@@ -96,6 +96,11 @@ def check(config: dict) -> None:
             f"CLINIC_TIMEZONE {config.get('CLINIC_TIMEZONE')!r} is not a time zone name; "
             "use one such as Europe/London or America/New_York."
         ) from None
+    if config.get("SEAL_TSA_URL") and not config.get("SEAL_TSA_ROOT_CERT"):
+        raise ConfigurationError(
+            "SEAL_TSA_URL is set but SEAL_TSA_ROOT_CERT is not: name the PEM file of the "
+            "timestamp authority's root certificate, so timestamps can be checked."
+        )
     if config.get("SECRET_KEY"):
         return
     if config.get("TESTING") or config.get("DEVELOPMENT"):

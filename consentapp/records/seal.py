@@ -99,7 +99,7 @@ class SealCheck:
     problem: str | None = None
     signer: str | None = None
     signed_at: datetime | None = None
-    timestamped: bool = False
+    timestamp: str | None = None  # None, "trusted" or "untrusted" (its authority's root)
 
 
 @dataclass(frozen=True)
@@ -147,8 +147,9 @@ def check_seal(
                 signer_validation_context=ValidationContext(
                     trust_roots=[trust_root], allow_fetching=False
                 ),
+                # Trust roots are always explicit: the operating system's list is not ours.
                 ts_validation_context=ValidationContext(
-                    trust_roots=tsa_roots or None, allow_fetching=False
+                    trust_roots=tsa_roots or [trust_root], allow_fetching=False
                 ),
                 key_usage_settings=KEY_USAGE,
             )
@@ -171,10 +172,12 @@ def check_seal(
         return SealCheck(False, problem="its timestamp is broken", signer=signer)
     return SealCheck(
         True,
-        trusted=status.trusted and (timestamp is None or timestamp.trusted),
+        trusted=status.trusted,
         signer=signer,
         signed_at=status.signer_reported_dt,
-        timestamped=timestamp is not None,
+        timestamp=(
+            None if timestamp is None else "trusted" if timestamp.trusted else "untrusted"
+        ),
     )
 
 
@@ -206,7 +209,11 @@ def verify(app: Flask, data: bytes) -> Verification:
             sha256=sha256,
         )
     sealed = f" on {seal.signed_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if seal.signed_at else ""
-    kind = "timestamped seal" if seal.timestamped else "seal"
+    kind = {
+        None: "seal",
+        "trusted": "timestamped seal",
+        "untrusted": "seal (its timestamp's authority is not trusted here)",
+    }[seal.timestamp]
     return Verification(
         Verdict.VALID,
         f"VALID: record {stored.record_id}, PDF version {stored.version}; the clinic's "
