@@ -166,6 +166,8 @@ def _audit_events(record: ConsentRecord, events: Sequence[RecordEvent], tz_name:
         device = details.get("user_agent")
         if device is None and event.actor == PATIENT_ACTOR:
             device = record.user_agent  # the tablet's, stored with the record
+        if event.actor == SYSTEM_ACTOR:
+            device = "The clinic's consent server"
         rows.append(
             {
                 "number": number,

@@ -33,7 +33,7 @@ from .document import build_document
 from .events import append_event
 from .render import RENDERER, render_pdf
 from .seal import seal_for_app
-from .verification import code_for, verification_url
+from .verification import code_for, remember_code, verification_url
 
 log = logging.getLogger(__name__)
 
@@ -158,8 +158,10 @@ def render_and_store(record: ConsentRecord) -> RecordPdf:
     them, so the same text can be rendered again later (rebuild_document).
     """
     events = events_of(record.id)
-    unsealed = render_pdf(document_for(record, events, code=code_for(record.id)))
+    code = code_for(record.id)
+    unsealed = render_pdf(document_for(record, events, code=code))
     content = seal_for_app(current_app._get_current_object(), unsealed)
+    remember_code(record.id, code)
     next_version = (record.latest_pdf.version + 1) if record.latest_pdf else 1
     pdf = RecordPdf(
         record_id=record.id,

@@ -24,16 +24,25 @@ def derive_code(record_id: str, key: str) -> str:
     return base64.b32encode(digest.digest()).decode()[:CODE_LENGTH]
 
 
-def code_for(record_id: str) -> str:
-    """The record's stored code, made and added to the session the first time."""
-    existing = db.session.scalar(
+def _stored_code(record_id: str) -> str | None:
+    return db.session.scalar(
         select(VerificationCode.code).where(VerificationCode.record_id == record_id)
     )
-    if existing:
-        return existing
-    code = derive_code(record_id, current_app.config["SECRET_KEY"])
-    db.session.add(VerificationCode(code=code, record_id=record_id))
-    return code
+
+
+def code_for(record_id: str) -> str:
+    """The record's code: the stored one, else the one remember_code() will store."""
+    return _stored_code(record_id) or derive_code(record_id, current_app.config["SECRET_KEY"])
+
+
+def remember_code(record_id: str, code: str) -> None:
+    """Add the code to the session (the caller commits) unless it is stored already.
+
+    Separate from code_for() so the insert, and on SQLite the database's write lock, comes
+    after rendering, not before a second of it.
+    """
+    if _stored_code(record_id) is None:
+        db.session.add(VerificationCode(code=code, record_id=record_id))
 
 
 def record_id_for(code: str) -> str | None:
