@@ -248,7 +248,7 @@ def test_the_xmp_metadata_says_pdf_a_3b(sealed):
     # PDF/A-3 wants an sRGB output intent and the attachment's relationship stated.
     root = reader.trailer["/Root"]
     assert root["/OutputIntents"][0]["/S"] == "/GTS_PDFA1"
-    assert root["/AF"][0].get_object()["/AFRelationship"] == "/Data"
+    assert [entry.get_object()["/AFRelationship"] for entry in root["/AF"]] == ["/Data"]
 
 
 def test_the_audit_trail_page_lists_the_record_and_its_events(app, auth, client, journey):
@@ -398,6 +398,16 @@ def test_the_key_is_made_on_first_need_and_announced_once(database_url, tmp_path
         logger.removeHandler(collect)
     made = [m for m in collect.messages if "self-signed certificate were made" in m]
     assert len(made) == 1 and str(key_dir) in made[0]
+
+
+def test_verifying_never_makes_a_new_key(app, sealed, tmp_path, verify_file):
+    """A key made while verifying would call every earlier PDF foreign; say what is wrong."""
+    key_dir = tmp_path / "lost"
+    app.config["SEAL_KEY_DIR"] = str(key_dir)
+    result = verify_file(sealed[1])
+    assert result.exit_code == 1
+    assert result.output.startswith("CANNOT VERIFY: there is no clinic sealing certificate")
+    assert not key_dir.exists()
 
 
 def _pkcs12_file(path, passphrase: bytes, name: str) -> None:

@@ -115,9 +115,14 @@ def _from_pkcs12(path: str, passphrase: str | None) -> ClinicKey:
     return ClinicKey(signer, signer.signing_cert)
 
 
-def _from_directory(directory: Path, clinic_name: str) -> ClinicKey:
+def _from_directory(directory: Path, clinic_name: str, create: bool) -> ClinicKey:
     key_path, cert_path = directory / KEY_FILE, directory / CERT_FILE
     if not cert_path.exists():
+        if not create:
+            raise SealKeyError(
+                f"there is no clinic sealing certificate in {directory}: nothing has been "
+                "sealed here yet, or the folder was lost (restore it from the backup)"
+            )
         generate_self_signed(directory, clinic_name)
         log.warning(
             "No sealing key was configured, so a clinic key and self-signed certificate were "
@@ -134,8 +139,11 @@ def _from_directory(directory: Path, clinic_name: str) -> ClinicKey:
 _lock = threading.Lock()
 
 
-def clinic_key(app: Flask) -> ClinicKey:
-    """The app's sealing key, loaded (or made) the first time it is needed, then kept."""
+def clinic_key(app: Flask, *, create: bool = True) -> ClinicKey:
+    """The app's sealing key, loaded (or made) the first time it is needed, then kept.
+
+    Verifying passes create=False: a key made then would call every earlier PDF foreign.
+    """
     config = app.config
     source = (
         config.get("SEAL_PKCS12_FILE"),
@@ -150,6 +158,6 @@ def clinic_key(app: Flask) -> ClinicKey:
         if pkcs12_file:
             key = _from_pkcs12(pkcs12_file, passphrase)
         else:
-            key = _from_directory(Path(key_dir), config["CLINIC_NAME"])
+            key = _from_directory(Path(key_dir), config["CLINIC_NAME"], create)
         app.extensions["consent_clinic_key"] = (source, key)
         return key

@@ -132,6 +132,15 @@ def _attachment(document: dict, fetcher: URLFetcher) -> Attachment:
     )
 
 
+def _list_each_attachment_once(document, pdf) -> None:
+    """WeasyPrint 70 names each PDF/A-3 associated file twice in the catalog's /AF."""
+    associated = pdf.catalog.get("AF")
+    if associated:
+        unique = list(dict.fromkeys(associated))
+        associated.clear()
+        associated.extend(unique)
+
+
 def render_pdf(document: dict, fetcher: PackagedFilesFetcher | None = None) -> bytes:
     """The record as PDF/A-3b with its data attached; not yet sealed (see seal.py)."""
     fetcher = fetcher or PackagedFilesFetcher()
@@ -147,5 +156,6 @@ def render_pdf(document: dict, fetcher: PackagedFilesFetcher | None = None) -> b
         stylesheets=[stylesheet],
         pdf_variant=PDF_VARIANT,
         attachments=[_attachment(document, fetcher)],
+        finisher=_list_each_attachment_once,
         **_output_intent(),
     )

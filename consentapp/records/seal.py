@@ -6,7 +6,8 @@ configured, the seal carries an RFC 3161 timestamp (PAdES B-T); otherwise it is 
 
 A verdict has three answers, as the `verify` command's exit code:
 0 - the seal is this clinic's, intact and valid, and the file is a PDF stored for a record;
-1 - the seal is missing, broken or invalid, or the file was changed after sealing;
+1 - the seal is missing, broken or invalid, or the file was changed after sealing (or the
+    clinic's certificate is missing, so nothing can be vouched for);
 2 - the seal is intact and valid but no stored record has this file (a preview, or a file
     sealed by another clinic's key).
 """
@@ -36,7 +37,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import RecordPdf
-from .clinic_key import ClinicKey, clinic_key
+from .clinic_key import ClinicKey, SealKeyError, clinic_key
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -189,7 +190,10 @@ def _tsa_roots(app: Flask) -> list[asn1_x509.Certificate]:
 def verify(app: Flask, data: bytes) -> Verification:
     """The verdict on a file: its seal, then whether it is a PDF stored for a record."""
     sha256 = hashlib.sha256(data).hexdigest()
-    key = clinic_key(app)
+    try:
+        key = clinic_key(app, create=False)
+    except SealKeyError as exc:
+        return Verification(Verdict.BROKEN, f"CANNOT VERIFY: {exc}.", sha256=sha256)
     seal = check_seal(data, key.certificate, _tsa_roots(app))
     if not seal.intact:
         return Verification(Verdict.BROKEN, f"NOT VALID: {seal.problem}.", sha256=sha256)
