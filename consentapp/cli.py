@@ -1,5 +1,7 @@
-"""Command-line tools: `flask --app wsgi create-staff | forms check | worker`."""
+"""Command-line tools: `flask --app wsgi create-staff | forms check | forms preview | worker |
+verify | audit check`."""
 
+import statistics
 import time
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from .procedures import load_all
 MIN_PASSWORD_LENGTH = 12
 
 forms_cli = AppGroup("forms", help="Check and preview procedure definitions.")
+audit_cli = AppGroup("audit", help="Check the integrity of the records' history.")
 
 
 @click.command("create-staff")
@@ -65,6 +68,59 @@ def forms_check(forms_dir: Path | None) -> None:
         raise SystemExit(1)
 
 
+@forms_cli.command("preview")
+@click.argument("slug")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the PDF.")
+@click.option("--language", default="en", show_default=True)
+@click.option("--runs", default=1, show_default=True, type=click.IntRange(1, 50),
+              help="Render and seal this many times and print the median time.")
+def forms_preview(slug: str, out: Path, language: str, runs: int) -> None:
+    """Write a sealed SAMPLE record of procedure SLUG to --out (nothing is stored)."""
+    from .procedures import DefinitionError
+    from .records.preview import UnknownProcedure, preview_pdf
+
+    timings = []
+    try:
+        for _ in range(runs):
+            started = time.perf_counter()
+            content = preview_pdf(slug, language)
+            timings.append(time.perf_counter() - started)
+    except (UnknownProcedure, DefinitionError) as exc:
+        raise click.ClickException(str(exc)) from None
+    out.write_bytes(content)
+    click.echo(
+        f"Wrote a sealed SAMPLE record of {slug} ({language}) to {out} ({len(content)} bytes); "
+        f"render and seal took {statistics.median(timings) * 1000:.0f} ms"
+        + (f" (median of {runs} runs)." if runs > 1 else ".")
+    )
+
+
+@click.command("verify")
+@with_appcontext
+@click.argument("pdf_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def verify(pdf_file: Path) -> None:
+    """Check a PDF's seal and whether it is a stored record's PDF (exit 0, 1 or 2)."""
+    from .records.seal import verify as verify_file
+
+    result = verify_file(current_app._get_current_object(), pdf_file.read_bytes())
+    click.echo(result.message)
+    raise SystemExit(int(result.verdict))
+
+
+@audit_cli.command("check")
+def audit_check() -> None:
+    """Walk the hash chain of all record events; exit 1 naming the first broken event."""
+    from .records.events import check_chain
+
+    report = check_chain()
+    if report.intact:
+        click.echo(f"ok: {report.checked} events, the hash chain is intact.")
+        return
+    click.echo(f"BROKEN: {report.problem} ({report.checked} events before it check out).")
+    raise SystemExit(1)
+
+
 @click.command("worker")
 @with_appcontext
 @click.option("--once", is_flag=True, help="Render what is pending, then exit.")
@@ -91,4 +147,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(records_cli)
     app.cli.add_command(create_staff)
     app.cli.add_command(forms_cli)
+    app.cli.add_command(audit_cli)
+    app.cli.add_command(verify)
     app.cli.add_command(worker)

@@ -7,6 +7,7 @@ to set one must refuse to start rather than sign session cookies with a key anyo
 import os
 from collections.abc import Callable
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class ConfigurationError(RuntimeError):
@@ -48,6 +49,18 @@ def defaults(instance_path: str) -> dict:
         "PROXY_FIX_X_PROTO": 0,
         # Strict-Transport-Security max-age; only set it once the site is served over HTTPS.
         "HSTS_SECONDS": 0,
+        # The clinic's seal on every PDF. With no PKCS#12 file configured, a key and a
+        # self-signed certificate are made in SEAL_KEY_DIR the first time a PDF is sealed.
+        "SEAL_KEY_DIR": str(Path(instance_path) / "seal"),
+        "SEAL_PKCS12_FILE": None,
+        "SEAL_PKCS12_PASSPHRASE": None,
+        # An RFC 3161 timestamp authority makes the seals PAdES B-T (else B-B); its root
+        # certificate (a PEM file, required with the URL) is what timestamps are checked by.
+        "SEAL_TSA_URL": None,
+        "SEAL_TSA_ROOT_CERT": None,
+        # Where staff open this app, for the QR code on every PDF page (e.g.
+        # https://consent.clinic.example). Unset: the QR code holds the path alone.
+        "PUBLIC_BASE_URL": None,
     }
 
 
@@ -65,6 +78,12 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "PROXY_FIX_X_FOR": ("PROXY_FIX_X_FOR", int),
     "PROXY_FIX_X_PROTO": ("PROXY_FIX_X_PROTO", int),
     "HSTS_SECONDS": ("HSTS_SECONDS", int),
+    "SEAL_KEY_DIR": ("SEAL_KEY_DIR", str),
+    "SEAL_PKCS12_FILE": ("SEAL_PKCS12_FILE", str),
+    "SEAL_PKCS12_PASSPHRASE": ("SEAL_PKCS12_PASSPHRASE", str),
+    "SEAL_TSA_URL": ("SEAL_TSA_URL", str),
+    "SEAL_TSA_ROOT_CERT": ("SEAL_TSA_ROOT_CERT", str),
+    "PUBLIC_BASE_URL": ("PUBLIC_BASE_URL", str),
 }
 
 
@@ -79,6 +98,18 @@ def from_environment() -> dict:
 def check(config: dict) -> None:
     if config.get("PDF_RENDER_MODE") not in {"inline", "thread", "worker"}:
         raise ConfigurationError("PDF_RENDER_MODE must be one of: inline, thread, worker.")
+    try:
+        ZoneInfo(config.get("CLINIC_TIMEZONE") or "")
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ConfigurationError(
+            f"CLINIC_TIMEZONE {config.get('CLINIC_TIMEZONE')!r} is not a time zone name; "
+            "use one such as Europe/London or America/New_York."
+        ) from None
+    if config.get("SEAL_TSA_URL") and not config.get("SEAL_TSA_ROOT_CERT"):
+        raise ConfigurationError(
+            "SEAL_TSA_URL is set but SEAL_TSA_ROOT_CERT is not: name the PEM file of the "
+            "timestamp authority's root certificate, so timestamps can be checked."
+        )
     if config.get("SECRET_KEY"):
         return
     if config.get("TESTING") or config.get("DEVELOPMENT"):

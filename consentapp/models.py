@@ -145,6 +145,8 @@ class EventKind:
 
 
 class RecordEvent(db.Model):
+    """One fact in a record's history, hash-chained to the event before it (records/events.py)."""
+
     __tablename__ = "record_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -153,8 +155,47 @@ class RecordEvent(db.Model):
     actor: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # SHA-256 of the previous event in the chain, and of this event's content plus that link.
+    # prev_hash is unique: two events can never claim the same predecessor, so the chain
+    # cannot fork even if two writers slipped past the chain-head lock.
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
     record: Mapped[ConsentRecord] = relationship(back_populates="events")
+
+    __table_args__ = (
+        db.UniqueConstraint("prev_hash", name="uq_record_events_prev_hash"),
+        db.UniqueConstraint("hash", name="uq_record_events_hash"),
+    )
+
+
+class EventChainHead(db.Model):
+    """The newest link of the event chain: one row, locked by every append.
+
+    Updating it serialises appends on every database (a row lock on PostgreSQL, the write
+    lock on SQLite), and it pins the chain's end, so deleting the newest events is caught too.
+    """
+
+    __tablename__ = "event_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    last_event_id: Mapped[int | None]
+    event_count: Mapped[int] = mapped_column(default=0)
+
+
+class VerificationCode(db.Model):
+    """The short code printed on every page of a record's PDF; it carries no patient data."""
+
+    __tablename__ = "verification_codes"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("consent_records.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        db.UniqueConstraint("record_id", name="uq_verification_codes_record_id"),
+    )
 
 
 class RecordPdf(db.Model):
@@ -206,6 +247,6 @@ def _refuse_change(mapper, connection, target):
     )
 
 
-for _model in (ConsentRecord, RecordEvent, RecordPdf, DefinitionSnapshot):
+for _model in (ConsentRecord, RecordEvent, RecordPdf, DefinitionSnapshot, VerificationCode):
     event.listen(_model, "before_update", _refuse_change)
     event.listen(_model, "before_delete", _refuse_change)

@@ -22,7 +22,13 @@ STAFF_PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
+def seal_key_dir(tmp_path_factory) -> str:
+    """One clinic key for the whole run, made on first use like a fresh install's."""
+    return str(tmp_path_factory.mktemp("seal") / "clinic")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory, seal_key_dir) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         engine = create_engine(url)
@@ -32,7 +38,7 @@ def database_url(tmp_path_factory) -> str:
         engine.dispose()
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-    app = create_app(_test_config(url))
+    app = create_app(_test_config(url, SEAL_KEY_DIR=seal_key_dir))
     with app.app_context():
         # Every run proves the migrations go up from empty, all the way down, and up again.
         upgrade()
@@ -55,9 +61,9 @@ def _test_config(url: str, **overrides) -> dict:
 
 
 @pytest.fixture
-def app_config(database_url) -> dict:
+def app_config(database_url, seal_key_dir) -> dict:
     """Override entries of this in a test module to configure the app fixture."""
-    return _test_config(database_url)
+    return _test_config(database_url, SEAL_KEY_DIR=seal_key_dir)
 
 
 @pytest.fixture

@@ -141,7 +141,10 @@ def test_markup_in_patient_text_is_printed_not_fetched(app, journey):
     with app.app_context():
         record = db.session.scalars(select(ConsentRecord)).one()
         fetcher = PackagedFilesFetcher()
-        content = render_pdf(service.document_for(record), fetcher)
+        content = render_pdf(
+            service.document_for(record, service.events_of(record.id), code="TESTCODE00"),
+            fetcher,
+        )
     assert fetcher.refused == []  # escaped text is never even tried as a URL
     assert fetcher.served == [
         "https://packaged.invalid/static/fonts/LiberationSans-Regular.ttf",
@@ -158,5 +161,5 @@ def test_the_pdf_is_rendered_from_plain_data_only(app, journey):
     journey.complete()
     with app.app_context():
         record = db.session.scalars(select(ConsentRecord)).one()
-        document = service.document_for(record)
+        document = service.document_for(record, service.events_of(record.id), code="TESTCODE00")
     assert json.loads(json.dumps(document)) == document  # nothing but dicts, lists, text

@@ -273,6 +273,7 @@ def _submission(draft: PatientDraft, definition: Definition, answers: dict, **ex
         patient_contact=about.get("contact") or None,
         answers=answers,
         user_agent=request.user_agent.string or "",
+        address=request.remote_addr or "",
         **extra,
     )
 

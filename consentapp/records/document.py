@@ -1,16 +1,38 @@
-"""The plain data a record's PDF is rendered from.
+"""The plain data a record's PDF is rendered from, and the JSON embedded in it.
 
-The PDF template never sees ORM objects: this module turns a stored record and the exact
-definition it pinned into dicts, lists and strings, so rendering is deterministic and the
-same record always gives the same text.
+The PDF template never sees ORM objects: this module turns a stored record, the events it
+had when rendered and the exact definition it pinned into dicts, lists and strings, so
+rendering is deterministic and the same record and events always give the same text.
 """
 
+import hashlib
+import json
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from ..models import ConsentRecord
+from ..models import ConsentRecord, RecordEvent
 from ..procedures import Definition, InfoPage
 from ..signature import from_dict
+
+RECORD_DATA_FORMAT = "consent-record/1"
+ATTACHMENT_NAME = "consent-record.json"
+
+# What each kind of event means, in words for whoever reads the audit trail years later.
+EVENT_MEANINGS = {
+    "signed": "Consent given",
+    "screened_out": "Screening completed: not eligible, no consent taken",
+    "approved": "Approved for treatment",
+    "declined": "Declined for treatment",
+    "countersigned": "Countersigned",
+    "withdrawn": "Consent withdrawn",
+    "viewed": "Record viewed",
+    "downloaded": "PDF downloaded",
+    "pdf_rendered": "PDF rendered and sealed",
+    "pdf_render_failed": "PDF rendering failed (retried)",
+}
+SYSTEM_ACTOR = "system"
+PATIENT_ACTOR = "patient"
 
 OUTCOME_LABELS = {
     "eligible": "Eligible",
@@ -30,6 +52,12 @@ def _when(moment: datetime | None, tz_name: str) -> dict | None:
         formatted["utc"] if tz_name == "UTC" else local.strftime(f"%Y-%m-%d %H:%M {tz_name}")
     )
     return formatted
+
+
+def _local_time(moment: datetime, tz_name: str) -> str:
+    """Seconds and the zone's abbreviation (GMT or BST...), so daylight saving is visible."""
+    local = moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tz_name))
+    return local.strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def _answer_text(question, value) -> str:
@@ -68,10 +96,100 @@ def _info(page: InfoPage) -> dict:
     }
 
 
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="microseconds") if moment else None
+
+
+def record_data(record: ConsentRecord, events: Sequence[RecordEvent]) -> dict:
+    """Everything the record holds, and its events with their chain hashes (times in UTC).
+
+    Embedded in the PDF as JSON, so the sealed file carries the data itself, not only its
+    printout, and each event's hash can be checked from the file alone.
+    """
+    return {
+        "format": RECORD_DATA_FORMAT,
+        "record_id": record.id,
+        "procedure": {
+            "slug": record.procedure_slug,
+            "title": record.procedure_title,
+            "definition_version": record.definition_version,
+            "definition_sha256": record.definition_sha256,
+            "language": record.language,
+        },
+        "patient": {
+            "name": record.patient_name,
+            "date_of_birth": record.patient_dob.isoformat(),
+            "contact": record.patient_contact,
+        },
+        "answers": record.answers,
+        "outcome": record.outcome,
+        "outcome_reasons": record.outcome_reasons,
+        "acknowledged_risks": record.acknowledged_risks,
+        "accepted_statements": record.accepted_statements,
+        "signer_name": record.signer_name,
+        "signature": record.signature,
+        "signed_at": _iso(record.signed_at),
+        "completed_at": _iso(record.completed_at),
+        "user_agent": record.user_agent,
+        "events": [
+            {
+                "id": event.id,
+                "kind": event.kind,
+                "actor": event.actor,
+                "created_at": _iso(event.created_at),
+                "details": event.details,
+                "prev_hash": event.prev_hash,
+                "hash": event.hash,
+            }
+            for event in events
+        ],
+    }
+
+
+def record_json(data: dict) -> bytes:
+    """The attachment's bytes: stable key order, so the same record gives the same hash."""
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False).encode() + b"\n"
+
+
+def _person(event: RecordEvent, record: ConsentRecord) -> str:
+    if event.actor == PATIENT_ACTOR:
+        return f"{record.signer_name or record.patient_name} (patient)"
+    if event.actor == SYSTEM_ACTOR:
+        return "Consent kiosk (automatic)"
+    return event.actor
+
+
+def _audit_events(record: ConsentRecord, events: Sequence[RecordEvent], tz_name: str):
+    rows = []
+    for number, event in enumerate(events, start=1):
+        details = event.details or {}
+        device = details.get("user_agent")
+        if device is None and event.actor == PATIENT_ACTOR:
+            device = record.user_agent  # the tablet's, stored with the record
+        if event.actor == SYSTEM_ACTOR:
+            device = "The clinic's consent server"
+        rows.append(
+            {
+                "number": number,
+                "meaning": EVENT_MEANINGS.get(event.kind, event.kind.replace("_", " ")),
+                "person": _person(event, record),
+                "utc": event.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                "local": _local_time(event.created_at, tz_name),
+                "device": device or "",
+                "address": details.get("address") or "",
+                "hash": event.hash,
+            }
+        )
+    return rows
+
+
 def build_document(
-    record: ConsentRecord, definition: Definition, *, clinic_name: str, tz_name: str,
+    record: ConsentRecord, definition: Definition, events: Sequence[RecordEvent], *,
+    clinic_name: str, tz_name: str, verification_code: str, verification_url: str,
     sample: bool = False,
 ) -> dict:
+    embedded = record_json(record_data(record, events))
+    newest = max([record.completed_at, *(event.created_at for event in events)])
     outcome_text = getattr(definition.outcomes, record.outcome)
     signature = None
     if record.signature:
@@ -130,4 +248,15 @@ def build_document(
             for statement in definition.consent_statements
         ],
         "signature": signature,
+        "audit": {
+            "timezone": tz_name,
+            "events": _audit_events(record, events, tz_name),
+        },
+        "embedded_json": embedded.decode(),
+        "embedded_json_name": ATTACHMENT_NAME,
+        "embedded_json_sha256": hashlib.sha256(embedded).hexdigest(),
+        "verification": {"code": verification_code, "url": verification_url},
+        # PDF metadata dates from the record itself, never the clock: a re-render matches.
+        "created": record.completed_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "modified": newest.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }

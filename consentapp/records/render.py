@@ -7,21 +7,33 @@ package's own static files (fonts, stylesheet).
 
 import logging
 import mimetypes
+from datetime import datetime
+from functools import cache
 from importlib.metadata import version
+from importlib.resources import files
+from io import BytesIO
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import qrcode
 from flask import render_template
-from weasyprint import CSS, HTML, URLFetcher
+from weasyprint import CSS, HTML, Attachment, URLFetcher
+from weasyprint.css import ColorProfile
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcherResponse
 
 from ..paths import STATIC_DIR
+from .document import ATTACHMENT_NAME
 
 log = logging.getLogger(__name__)
 
 PACKAGED_ORIGIN = "https://packaged.invalid"
-RENDERER = f"weasyprint {version('weasyprint')}"
+PDF_VARIANT = "pdf/a-3b"
+# Bump LAYOUT when templates/pdf or pdf.css change what a page shows: with the WeasyPrint
+# version it says which renderer made a stored PDF, so a rebuild can be told apart.
+LAYOUT = 2
+RENDERER = f"consent-pdf {LAYOUT}; weasyprint {version('weasyprint')}; {PDF_VARIANT}"
+_OUTPUT_INTENT = "srgb-packaged"
 
 
 class RefusedFetch(ValueError):
@@ -60,11 +72,80 @@ class PackagedFilesFetcher(URLFetcher):
         )
 
 
+def qr_code(text: str) -> dict:
+    """The QR code of `text` as an SVG path (one unit per module), drawn inline in the page.
+
+    Inline, because the locked fetcher serves no generated images, not even data: URLs.
+    """
+    code = qrcode.QRCode(border=0, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    code.add_data(text)
+    code.make(fit=True)
+    matrix = code.get_matrix()
+    parts = []
+    for y, row in enumerate(matrix):
+        x = 0
+        while x < len(row):
+            if not row[x]:
+                x += 1
+                continue
+            run = 1
+            while x + run < len(row) and row[x + run]:
+                run += 1
+            parts.append(f"M{x} {y}h{run}v1h-{run}z")
+            x += run
+    return {"size": len(matrix), "path": "".join(parts)}
+
+
 def render_html(document: dict) -> str:
-    return render_template("pdf/record.html", doc=document)
+    return render_template(
+        "pdf/record.html", doc=document, qr=qr_code(document["verification"]["url"])
+    )
+
+
+@cache
+def _srgb_profile_bytes() -> bytes:
+    return (files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()
+
+
+def _output_intent() -> dict:
+    """PDF/A's sRGB output intent, from bytes read here rather than by WeasyPrint.
+
+    WeasyPrint 70 opens its own copy of the profile and never closes the file; with
+    warnings as errors that leak fails the tests, and in a long-running worker it leaks
+    a file handle per PDF.
+    """
+    profile = ColorProfile(
+        BytesIO(_srgb_profile_bytes()), "sRGB2014.icc", "relative-colorimetric",
+        (["r"], ["g"], ["b"]),
+    )
+    return {"output_intent": _OUTPUT_INTENT, "color_profiles": {_OUTPUT_INTENT: profile}}
+
+
+def _attachment(document: dict, fetcher: URLFetcher) -> Attachment:
+    created = datetime.strptime(document["created"], "%Y-%m-%dT%H:%M:%SZ")
+    modified = datetime.strptime(document["modified"], "%Y-%m-%dT%H:%M:%SZ")
+    return Attachment(
+        string=document["embedded_json"],
+        name=ATTACHMENT_NAME,
+        description="The record's data and events, as stored (JSON)",
+        created=created,
+        modified=modified,
+        relationship="Data",
+        url_fetcher=fetcher,
+    )
+
+
+def _list_each_attachment_once(document, pdf) -> None:
+    """WeasyPrint 70 names each PDF/A-3 associated file twice in the catalog's /AF."""
+    associated = pdf.catalog.get("AF")
+    if associated:
+        unique = list(dict.fromkeys(associated))
+        associated.clear()
+        associated.extend(unique)
 
 
 def render_pdf(document: dict, fetcher: PackagedFilesFetcher | None = None) -> bytes:
+    """The record as PDF/A-3b with its data attached; not yet sealed (see seal.py)."""
     fetcher = fetcher or PackagedFilesFetcher()
     # Without a FontConfiguration WeasyPrint ignores @font-face and silently uses whatever
     # system font has the same name; the PDF must carry the fonts the package ships.
@@ -78,4 +159,11 @@ def render_pdf(document: dict, fetcher: PackagedFilesFetcher | None = None) -> b
         font_config=fonts,
     )
     html = HTML(string=render_html(document), base_url=f"{PACKAGED_ORIGIN}/", url_fetcher=fetcher)
-    return html.write_pdf(stylesheets=[stylesheet], font_config=fonts)
+    return html.write_pdf(
+        stylesheets=[stylesheet],
+        font_config=fonts,
+        pdf_variant=PDF_VARIANT,
+        attachments=[_attachment(document, fetcher)],
+        finisher=_list_each_attachment_once,
+        **_output_intent(),
+    )

@@ -23,6 +23,7 @@ from ..models import (
     ConsentRecord,
     EventKind,
     JobStatus,
+    RecordEvent,
     RecordPdf,
     RenderJob,
     utcnow,
@@ -32,6 +33,8 @@ from ..signature import Signature
 from .document import build_document
 from .events import append_event
 from .render import RENDERER, render_pdf
+from .seal import seal_for_app
+from .verification import code_for, remember_code, verification_url
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,7 @@ class Submission:
     signer_name: str | None = None
     signature: Signature | None = None
     user_agent: str = ""
+    address: str = ""
 
 
 class AlreadySubmitted(Exception):
@@ -100,7 +104,7 @@ def commit_record(definition: Definition, submission: Submission) -> ConsentReco
         record.id,
         EventKind.SIGNED if signed else EventKind.SCREENED_OUT,
         "patient",
-        {"outcome": eligibility.outcome},
+        {"outcome": eligibility.outcome, "address": submission.address},
         at=now,
     )
     db.session.add(RenderJob(record_id=record.id))
@@ -119,20 +123,46 @@ def commit_record(definition: Definition, submission: Submission) -> ConsentReco
     return record
 
 
-def document_for(record: ConsentRecord, *, sample: bool = False) -> dict:
+def events_of(record_id: str, *, through: int | None = None) -> list[RecordEvent]:
+    """The record's events in order; with `through`, only those up to that event id."""
+    query = select(RecordEvent).where(RecordEvent.record_id == record_id)
+    if through is not None:
+        query = query.where(RecordEvent.id <= through)
+    return list(db.session.scalars(query.order_by(RecordEvent.id)))
+
+
+def document_for(
+    record: ConsentRecord,
+    events: list[RecordEvent],
+    *,
+    code: str,
+    definition: Definition | None = None,
+    sample: bool = False,
+) -> dict:
     config = current_app.config
     return build_document(
         record,
-        definition_for(record.definition_sha256),
+        definition or definition_for(record.definition_sha256),
+        events,
         clinic_name=config["CLINIC_NAME"],
         tz_name=config["CLINIC_TIMEZONE"],
+        verification_code=code,
+        verification_url=verification_url(code),
         sample=sample,
     )
 
 
 def render_and_store(record: ConsentRecord) -> RecordPdf:
-    """Render the record's next PDF version and store it with its SHA-256 (commits)."""
-    content = render_pdf(document_for(record))
+    """Render and seal the record's next PDF version; store it with its SHA-256 (commits).
+
+    The PDF shows the events the record has now; its pdf_rendered event names the last of
+    them, so the same text can be rendered again later (rebuild_document).
+    """
+    events = events_of(record.id)
+    code = code_for(record.id)
+    unsealed = render_pdf(document_for(record, events, code=code))
+    content = seal_for_app(current_app._get_current_object(), unsealed)
+    remember_code(record.id, code)
     next_version = (record.latest_pdf.version + 1) if record.latest_pdf else 1
     pdf = RecordPdf(
         record_id=record.id,
@@ -143,7 +173,14 @@ def render_and_store(record: ConsentRecord) -> RecordPdf:
     )
     db.session.add(pdf)
     append_event(
-        record.id, EventKind.PDF_RENDERED, "system", {"version": next_version, "sha256": pdf.sha256}
+        record.id,
+        EventKind.PDF_RENDERED,
+        "system",
+        {
+            "version": next_version,
+            "sha256": pdf.sha256,
+            "events_through": events[-1].id if events else None,
+        },
     )
     db.session.commit()
     return pdf
@@ -152,6 +189,23 @@ def render_and_store(record: ConsentRecord) -> RecordPdf:
 def without_messages(exc: BaseException) -> str:
     """The traceback's frames only: an exception's message may quote patient text."""
     return "".join(traceback.format_tb(exc.__traceback__))
+
+
+def rebuild_document(record: ConsentRecord, version: int) -> dict:
+    """The document a stored PDF version was rendered from, built again from the database."""
+    rendered = next(
+        (
+            event
+            for event in events_of(record.id)
+            if event.kind == EventKind.PDF_RENDERED and event.details.get("version") == version
+        ),
+        None,
+    )
+    if rendered is None:
+        raise LookupError(f"record {record.id} has no PDF version {version}")
+    through = rendered.details.get("events_through")
+    events = events_of(record.id, through=through) if through is not None else []
+    return document_for(record, events, code=code_for(record.id))
 
 
 def _claim(job_id: int) -> bool:

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-from . import auth, views  # noqa: E402,F401  (views register themselves on bp)
+from . import auth, verify, views  # noqa: E402,F401  (views register themselves on bp)

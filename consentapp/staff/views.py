@@ -20,7 +20,11 @@ PAGE_SIZE = 50
 
 
 def _audit(record_id: str, kind: str, **details) -> None:
-    details = {"address": request.remote_addr or "", **details}
+    details = {
+        "address": request.remote_addr or "",
+        "user_agent": (request.user_agent.string or "")[:400],
+        **details,
+    }
     append_event(record_id, kind, current_user.email, details)
     db.session.commit()
 

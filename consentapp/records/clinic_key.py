@@ -1,0 +1,163 @@
+"""The clinic's sealing key: loaded from a configured PKCS#12 file, or made on first need.
+
+A clinic that configures nothing still gets sealed PDFs: the first time a PDF is sealed, a key
+and a self-signed certificate are made under SEAL_KEY_DIR (instance/seal by default) and the
+log says so, once. That certificate is the trust root every later verification checks
+against, so the folder must be backed up with the database.
+"""
+
+import logging
+import os
+import tempfile
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from flask import Flask
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.sign.signers import SimpleSigner
+
+log = logging.getLogger(__name__)
+
+KEY_FILE = "clinic-seal-key.pem"
+CERT_FILE = "clinic-seal-cert.pem"
+# A consent must stay verifiable for as long as the clinic keeps records.
+CERT_VALIDITY = timedelta(days=50 * 365)
+
+
+class SealKeyError(RuntimeError):
+    """The configured sealing key cannot be used; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class ClinicKey:
+    signer: SimpleSigner
+    certificate: asn1_x509.Certificate  # the trust root verification checks against
+
+    @property
+    def subject(self) -> str:
+        return self.certificate.subject.human_friendly
+
+
+def generate_self_signed(directory: Path, clinic_name: str) -> None:
+    """Write a new RSA key and a self-signed sealing certificate into `directory`.
+
+    Written into a temporary folder that is then renamed into place, so two processes
+    starting at once cannot mix one's key with the other's certificate: the loser's rename
+    fails and it uses the winner's files.
+    """
+    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, f"{clinic_name} document seal"[:64]),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, clinic_name[:64]),
+        ]
+    )
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + CERT_VALIDITY)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True, content_commitment=True, key_encipherment=False,
+                data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                crl_sign=False, encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+        .sign(key, hashes.SHA256())
+    )
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".seal-", dir=directory.parent))
+    key_path = staging / KEY_FILE
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    (staging / CERT_FILE).write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    try:
+        staging.rename(directory)  # atomic; fails if another process got there first
+    except OSError:
+        for path in staging.iterdir():
+            path.unlink()
+        staging.rmdir()
+
+
+def _from_pkcs12(path: str, passphrase: str | None) -> ClinicKey:
+    try:
+        signer = SimpleSigner.load_pkcs12(
+            path, passphrase=passphrase.encode() if passphrase else None
+        )
+    except Exception as exc:  # pyHanko raises several kinds for a bad file or passphrase
+        raise SealKeyError(f"cannot read the PKCS#12 file {path}: {exc}") from exc
+    if signer is None or signer.signing_cert is None:
+        raise SealKeyError(
+            f"cannot read the PKCS#12 file {path}: wrong SEAL_PKCS12_PASSPHRASE, or no key in it"
+        )
+    return ClinicKey(signer, signer.signing_cert)
+
+
+def _from_directory(directory: Path, clinic_name: str, create: bool) -> ClinicKey:
+    key_path, cert_path = directory / KEY_FILE, directory / CERT_FILE
+    if not cert_path.exists():
+        if not create:
+            raise SealKeyError(
+                f"there is no clinic sealing certificate in {directory}: nothing has been "
+                "sealed here yet, or the folder was lost (restore it from the backup)"
+            )
+        generate_self_signed(directory, clinic_name)
+        log.warning(
+            "No sealing key was configured, so a clinic key and self-signed certificate were "
+            "made in %s. Back this folder up with the database: sealed PDFs can only be "
+            "verified against this certificate. To use your own, set SEAL_PKCS12_FILE.",
+            directory,
+        )
+    signer = SimpleSigner.load(str(key_path), str(cert_path))
+    if signer is None:
+        raise SealKeyError(f"cannot read the sealing key in {directory}")
+    return ClinicKey(signer, load_cert_from_pemder(str(cert_path)))
+
+
+_lock = threading.Lock()
+
+
+def clinic_key(app: Flask, *, create: bool = True) -> ClinicKey:
+    """The app's sealing key, loaded (or made) the first time it is needed, then kept.
+
+    Verifying passes create=False: a key made then would call every earlier PDF foreign.
+    """
+    config = app.config
+    source = (
+        config.get("SEAL_PKCS12_FILE"),
+        config.get("SEAL_PKCS12_PASSPHRASE"),
+        config["SEAL_KEY_DIR"],
+    )
+    with _lock:
+        cached = app.extensions.get("consent_clinic_key")
+        if cached is not None and cached[0] == source:
+            return cached[1]
+        pkcs12_file, passphrase, key_dir = source
+        if pkcs12_file:
+            key = _from_pkcs12(pkcs12_file, passphrase)
+        else:
+            key = _from_directory(Path(key_dir), config["CLINIC_NAME"], create)
+        app.extensions["consent_clinic_key"] = (source, key)
+        return key
