@@ -271,12 +271,102 @@ def _answer_and_continue(page) -> None:
     page.locator("form button[type=submit]").last.click()
 
 
+def _record_html_and_document(app) -> tuple[str, dict]:
+    """A typical record: a patient completes the journey; the document of its first PDF."""
+    from consentapp.extensions import db
+    from consentapp.models import ConsentRecord
+    from consentapp.records.render import render_html
+    from consentapp.records.service import rebuild_document
+    from tests.journey import PatientJourney
+
+    PatientJourney(app.test_client()).complete()
+    with app.app_context():
+        record = db.session.scalars(db.select(ConsentRecord)).one()
+        document = rebuild_document(record, version=1)
+        return render_html(document), document
+
+
+def _naive_folder(workdir: Path, html: str) -> tuple[str, str]:
+    """The same page the ordinary way: CSS inlined in a <style>, fonts as files beside it."""
+    import shutil
+
+    from consentapp.paths import STATIC_DIR
+
+    shutil.copytree(STATIC_DIR / "fonts", workdir / "fonts")
+    (workdir / "css").mkdir()
+    css = (STATIC_DIR / "css" / "pdf.css").read_text(encoding="utf-8")
+    # The stylesheet's url("../fonts/...") resolve against the page's base URL: css/.
+    naive_html = html.replace("</head>", f"<style>{css}</style></head>", 1)
+    return naive_html, (workdir / "css").as_uri() + "/"
+
+
+def bench_pdf(rounds: int) -> dict:
+    """Our render-and-seal of a typical record vs WeasyPrint's plain write_pdf() of it.
+
+    Ours is what production runs (render_pdf then seal_for_app); the naive baseline renders
+    the same HTML, CSS and fonts with default options. Alternated in this one process.
+    """
+    import io
+
+    import weasyprint
+    from flask_migrate import upgrade
+    from pypdf import PdfReader
+
+    from consentapp import create_app
+    from consentapp.extensions import db
+    from consentapp.records.render import render_pdf
+    from consentapp.records.seal import seal_for_app
+
+    with tempfile.TemporaryDirectory() as workdir:
+        work = Path(workdir)
+        app = create_app({
+            "SECRET_KEY": "benchmark-only-secret",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{work / 'pdf.sqlite3'}",
+            "SEAL_KEY_DIR": str(work / "seal"),
+            "PDF_RENDER_MODE": "inline",
+            "RATELIMIT_ENABLED": False,
+        })
+        with app.app_context():
+            upgrade()
+        html, document = _record_html_and_document(app)
+        naive_html, naive_base = _naive_folder(work, html)
+
+        def naive() -> bytes:
+            return weasyprint.HTML(string=naive_html, base_url=naive_base).write_pdf()
+
+        def ours() -> bytes:  # as the render worker does it, in an app context
+            with app.app_context():
+                return seal_for_app(app, render_pdf(document))
+
+        # Once each outside the timing (the first seal makes the clinic's key), and a check
+        # that the baseline lays out the same pages.
+        pages = len(PdfReader(io.BytesIO(ours())).pages)
+        if len(PdfReader(io.BytesIO(naive())).pages) != pages:
+            raise RuntimeError("the naive render does not lay out the same pages")
+        naive_ms, ours_ms = [], []
+        for _ in range(rounds):
+            for run, timings in ((naive, naive_ms), (ours, ours_ms)):
+                started = time.perf_counter()
+                run()
+                timings.append((time.perf_counter() - started) * 1000)
+        with app.app_context():
+            db.engine.dispose()
+    naive_median, ours_median = statistics.median(naive_ms), statistics.median(ours_ms)
+    return {
+        "pdf_pages": pages,
+        "pdf_ms": round(ours_median, 1),
+        "pdf_naive_ms": round(naive_median, 1),
+        "pdf_speedup_vs_naive": round(naive_median / ours_median, 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--small", action="store_true", help="a quick run that checks it works")
     args = parser.parse_args()
     small = args.small
     results: dict = {}
+    results.update(bench_pdf(rounds=2 if small else 15))
     with tempfile.TemporaryDirectory() as workdir:
         server = Server(Path(workdir), render_mode="thread")
         server.migrate()
