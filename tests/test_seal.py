@@ -38,7 +38,7 @@ from consentapp.models import ConsentRecord, RecordEvent, RecordPdf, Verificatio
 from consentapp.records.clinic_key import SealKeyError, clinic_key
 from consentapp.records.document import ATTACHMENT_NAME
 from consentapp.records.render import render_pdf
-from consentapp.records.seal import KEY_USAGE, Verdict, verify
+from consentapp.records.seal import KEY_USAGE, Verdict, seal_for_app, verify
 from consentapp.records.service import events_of, rebuild_document, render_and_store
 from consentapp.records.verification import derive_code
 
@@ -115,6 +115,42 @@ def test_pyhanko_validates_the_seal_as_intact_valid_and_certifying(app, sealed):
     assert status.timestamp_validity is None  # no TSA configured: PAdES B-B
     assert "Riverside Skin Clinic document seal" in status.signing_cert.subject.human_friendly
 
+
+
+def _signature_space(content: bytes) -> int:
+    """The bytes the seal set aside for its signature: the one gap in its /ByteRange."""
+    byte_range = PdfFileReader(BytesIO(content)).embedded_signatures[0].byte_range
+    return byte_range[2] - byte_range[1]
+
+
+def test_later_seals_reuse_the_space_the_first_one_reserved_and_stay_valid(app, sealed):
+    record_id, first = sealed
+    with app.app_context():
+        record = db.session.get(ConsentRecord, record_id)
+        second = seal_for_app(app, render_pdf(rebuild_document(record, 1)))
+        signer = clinic_key(app).signer
+        assert verify(app, first).verdict == Verdict.VALID
+        assert verify(app, second).verdict == Verdict.NOT_STORED  # valid, not stored
+        assert "the seal is intact and this clinic's" in verify(app, second).message
+    assert _signature_space(second) == _signature_space(first)
+    assert signer.untimestamped_reservation == _signature_space(first) - 2  # minus < and >
+
+
+def test_every_font_is_embedded_with_its_text_mapping(sealed):
+    _, content = sealed
+    reader = PdfReader(BytesIO(content))
+    fonts = {}
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            # A subset of the packaged font, its program in the file, and a ToUnicode map so
+            # the text can be selected and searched.
+            fonts[font["/BaseFont"].split("+", 1)[1]] = (
+                "/FontFile2" in descriptor.get_object() and "/ToUnicode" in font
+            )
+    assert fonts == {"Consent-Sans": True, "Consent-Sans-Bold": True}
+    assert "Maria Example" in reader.pages[0].extract_text()
 
 def test_verify_says_0_for_a_stored_record_pdf(sealed, verify_file):
     record_id, content = sealed
@@ -531,6 +567,18 @@ def test_with_a_timestamp_authority_the_seal_is_timestamped(app, journey, local_
     assert status.timestamp_validity is not None
     assert status.timestamp_validity.intact and status.timestamp_validity.trusted
     assert status.bottom_line
+
+
+def test_a_timestamped_seal_sizes_its_own_signature_space(app, sealed, local_tsa):
+    record_id, untimestamped = sealed
+    url, root_pem, _ = local_tsa
+    app.config.update(SEAL_TSA_URL=url, SEAL_TSA_ROOT_CERT=str(root_pem))
+    with app.app_context():
+        record = db.session.get(ConsentRecord, record_id)
+        timestamped = seal_for_app(app, render_pdf(rebuild_document(record, 1)))
+        assert "the seal is intact and this clinic's" in verify(app, timestamped).message
+    # Space for the authority's token too: the space kept for seals without one is not used.
+    assert _signature_space(timestamped) > _signature_space(untimestamped) + 1000
 
 
 # -- the staff page ---------------------------------------------------------------------------

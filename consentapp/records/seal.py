@@ -73,8 +73,24 @@ def seal_pdf(content: bytes, key: ClinicKey, *, tsa_url: str | None = None,
     )
     timestamper = HTTPTimeStamper(tsa_url) if tsa_url else None
     writer = IncrementalPdfFileWriter(BytesIO(content))
-    pdf_signer = signers.PdfSigner(metadata, signer=key.signer, timestamper=timestamper)
-    return _off_any_event_loop(lambda: pdf_signer.sign_pdf(writer).getvalue())
+    signer = key.signer
+    pdf_signer = signers.PdfSigner(metadata, signer=signer, timestamper=timestamper)
+    # pyHanko sizes the signature's placeholder by first making a whole dummy signature,
+    # about half of a seal's work. Without a timestamp token the signature's size depends
+    # only on the key, so the space reserved at the first seal is reused by the later ones.
+    reserved = None if timestamper else signer.untimestamped_reservation
+    sealed = _off_any_event_loop(
+        lambda: pdf_signer.sign_pdf(writer, bytes_reserved=reserved).getvalue()
+    )
+    if timestamper is None and reserved is None:
+        signer.untimestamped_reservation = _reserved_hex_digits(sealed)
+    return sealed
+
+
+def _reserved_hex_digits(sealed: bytes) -> int:
+    """The length of the seal's /Contents placeholder: the one gap in its /ByteRange."""
+    byte_range = PdfFileReader(BytesIO(sealed), strict=False).embedded_signatures[0].byte_range
+    return byte_range[2] - byte_range[1] - 2  # without the < and > around the hex digits
 
 
 def seal_for_app(app: Flask, content: bytes) -> bytes:
