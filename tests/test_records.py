@@ -15,7 +15,7 @@ from consentapp.models import (
     RenderJob,
 )
 from consentapp.records import service
-from consentapp.records.render import PackagedFilesFetcher, render_pdf
+from consentapp.records.render import PackagedFilesFetcher, render_pdf, typesetting
 from consentapp.records.service import RenderWorker, process_pending
 
 
@@ -146,7 +146,11 @@ def test_markup_in_patient_text_is_printed_not_fetched(app, journey):
             fetcher,
         )
     assert fetcher.refused == []  # escaped text is never even tried as a URL
-    assert fetcher.served == [
+    # The page itself fetches nothing: its fonts come from this thread's typesetting, which
+    # loaded exactly the packaged fonts through a packaged-files fetcher of its own.
+    assert fetcher.served == []
+    assert typesetting.font_fetcher.refused == []
+    assert typesetting.font_fetcher.served == [
         "https://packaged.invalid/static/fonts/LiberationSans-Regular.ttf",
         "https://packaged.invalid/static/fonts/LiberationSans-Bold.ttf",
     ]

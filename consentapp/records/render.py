@@ -7,6 +7,7 @@ package's own static files (fonts, stylesheet).
 
 import logging
 import mimetypes
+import threading
 from datetime import datetime
 from functools import cache
 from importlib.metadata import version
@@ -144,20 +145,42 @@ def _list_each_attachment_once(document, pdf) -> None:
         associated.extend(unique)
 
 
+class _Typesetting(threading.local):
+    """Per thread: our fonts registered with WeasyPrint, and pdf.css parsed against them.
+
+    Both are the same for every record, and building them again for each PDF cost about a
+    tenth of a render (measured). Per thread, because a FontConfiguration wraps a Pango font
+    map, which must not be used by two threads at once; the render worker is one thread.
+    """
+
+    stylesheet_text: str | None = None
+
+    def get(self) -> tuple[FontConfiguration, CSS]:
+        # Read on every render: a missing stylesheet must fail the render loudly, not produce
+        # an unstyled legal document; a changed one (a deploy) is parsed again.
+        text = (STATIC_DIR / "css" / "pdf.css").read_text(encoding="utf-8")
+        if text != self.stylesheet_text:
+            # Without a FontConfiguration WeasyPrint ignores @font-face and silently uses
+            # whatever system font has the same name; the PDF must carry the package's fonts.
+            self.fonts = FontConfiguration()
+            self.font_fetcher = PackagedFilesFetcher()
+            self.stylesheet = CSS(
+                string=text,
+                base_url=f"{PACKAGED_ORIGIN}/static/css/",
+                url_fetcher=self.font_fetcher,
+                font_config=self.fonts,
+            )
+            self.stylesheet_text = text
+        return self.fonts, self.stylesheet
+
+
+typesetting = _Typesetting()
+
+
 def render_pdf(document: dict, fetcher: PackagedFilesFetcher | None = None) -> bytes:
     """The record as PDF/A-3b with its data attached; not yet sealed (see seal.py)."""
     fetcher = fetcher or PackagedFilesFetcher()
-    # Without a FontConfiguration WeasyPrint ignores @font-face and silently uses whatever
-    # system font has the same name; the PDF must carry the fonts the package ships.
-    fonts = FontConfiguration()
-    # The stylesheet is read here rather than linked from the HTML: a missing stylesheet
-    # must fail the render loudly, not produce an unstyled legal document.
-    stylesheet = CSS(
-        string=(STATIC_DIR / "css" / "pdf.css").read_text(encoding="utf-8"),
-        base_url=f"{PACKAGED_ORIGIN}/static/css/",
-        url_fetcher=fetcher,
-        font_config=fonts,
-    )
+    fonts, stylesheet = typesetting.get()
     html = HTML(string=render_html(document), base_url=f"{PACKAGED_ORIGIN}/", url_fetcher=fetcher)
     return html.write_pdf(
         stylesheets=[stylesheet],
