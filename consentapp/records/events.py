@@ -22,7 +22,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import EventChainHead, RecordEvent, utcnow
@@ -76,18 +75,11 @@ def _lock_chain_head() -> str:
     )
     if db.session.execute(bump).rowcount == 0:
         # A fresh database: start the chain (the migration also does; tests empty the table).
-        # Two first events at once both get here; the second one's insert waits for the first
-        # transaction, then fails on the key, and that head is the one to take.
-        try:
-            with db.session.begin_nested():
-                db.session.execute(
-                    insert(EventChainHead).values(
-                        id=_HEAD_ID, last_hash=GENESIS_HASH, last_event_id=None, event_count=0
-                    )
-                )
-        except IntegrityError:
-            pass
-        db.session.execute(bump)
+        db.session.execute(
+            insert(EventChainHead).values(
+                id=_HEAD_ID, last_hash=GENESIS_HASH, last_event_id=None, event_count=1
+            )
+        )
     return db.session.execute(
         select(EventChainHead.last_hash).where(EventChainHead.id == _HEAD_ID)
     ).scalar_one()
