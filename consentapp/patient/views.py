@@ -22,7 +22,7 @@ from ..forms import (
     sign_form,
 )
 from ..models import PatientDraft, RecordOutcome
-from ..procedures import Definition
+from ..procedures import Definition, LoadedDefinition
 from ..records.document import answered_steps
 from ..records.service import AlreadySubmitted, Submission, after_commit, commit_record
 from ..signature import SignatureError, parse
@@ -31,6 +31,7 @@ from .journey import done_after_saving, first_incomplete, may_open, steps_for
 
 DRAFT_KEY = "draft_id"
 FINISHED_KEY = "finished"
+PATIENT_MODE_KEY = "patient_mode"
 
 
 def _current_draft() -> PatientDraft | None:
@@ -68,6 +69,7 @@ def welcome():
         procedures=procedures,
         form=ContinueForm(),
         has_draft=_current_draft() is not None,
+        patient_mode=session.get(PATIENT_MODE_KEY, False),
     )
 
 
@@ -79,9 +81,17 @@ def start():
     item = catalog.available().get((request.form.get("procedure", ""), "en"))
     if item is None:
         abort(404)
+    return begin_patient_mode(item)
+
+
+def begin_patient_mode(item: LoadedDefinition):
+    """This browser now belongs to a patient: a fresh draft, and no staff session on it.
+
+    The session says so (PATIENT_MODE_KEY, which holds nothing about the patient); only a
+    staff sign-in leaves patient mode.
+    """
     if current_user.is_authenticated:
-        # Handing the tablet to a patient ends the staff session on this device.
-        logout_user()
+        logout_user()  # also ends the staff member's server-side session
     _discard_draft()
     session.pop(FINISHED_KEY, None)
     catalog.snapshot(item)
@@ -89,7 +99,8 @@ def start():
     db.session.add(draft)
     db.session.commit()
     session[DRAFT_KEY] = draft.id
-    return redirect(url_for(".step", key="about"))
+    session[PATIENT_MODE_KEY] = True
+    return redirect(url_for("patient.step", key="about"))
 
 
 @bp.post("/start-over")

@@ -68,6 +68,44 @@ def _info(page: InfoPage) -> dict:
     }
 
 
+# The staff events a PDF version reports, with the heading each gets.
+STAFF_EVENT_TITLES = {
+    "approved": "Approved for treatment by a clinician",
+    "declined": "Declined by a clinician: do not treat",
+    "countersigned": "Countersigned by a clinician",
+    "withdrawn": "Consent withdrawn",
+}
+
+
+def staff_decisions(record: ConsentRecord, tz_name: str) -> list[dict]:
+    """Review, countersignature and withdrawal events, oldest first, as plain text."""
+    decisions = []
+    for event in record.events:
+        if event.kind not in STAFF_EVENT_TITLES:
+            continue
+        details = event.details or {}
+        drawn = details.get("signature")
+        signature = None
+        if drawn:
+            strokes = from_dict(drawn)
+            signature = {"width": strokes.width, "height": strokes.height,
+                         "path": strokes.svg_path()}
+        decisions.append({
+            "kind": event.kind,
+            "title": STAFF_EVENT_TITLES[event.kind],
+            "at": _when(event.created_at, tz_name),
+            "name": details.get("clinician_name") or details.get("recorded_by_name") or "",
+            "account": event.actor,
+            "role": details.get("role", ""),
+            "meaning": details.get("meaning", ""),
+            "statement": details.get("statement", ""),
+            "note": details.get("note", ""),
+            "reason": details.get("reason", ""),
+            "signature": signature,
+        })
+    return decisions
+
+
 def build_document(
     record: ConsentRecord, definition: Definition, *, clinic_name: str, tz_name: str,
     sample: bool = False,
@@ -130,4 +168,5 @@ def build_document(
             for statement in definition.consent_statements
         ],
         "signature": signature,
+        "staff_events": staff_decisions(record, tz_name),
     }

@@ -31,6 +31,8 @@ from ..signature import Signature
 from .document import build_document
 from .events import append_event
 from .render import RENDERER, render_pdf
+from .search import search_key
+from .status import initial_status, set_status
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,7 @@ def commit_record(definition: Definition, submission: Submission) -> ConsentReco
         definition_sha256=submission.definition_sha256,
         language=submission.language,
         patient_name=submission.patient_name,
+        patient_name_search=search_key(submission.patient_name),
         patient_dob=submission.patient_dob,
         patient_contact=submission.patient_contact,
         answers=submission.answers,
@@ -102,6 +105,7 @@ def commit_record(definition: Definition, submission: Submission) -> ConsentReco
         {"outcome": eligibility.outcome},
         at=now,
     )
+    set_status(record.id, initial_status(eligibility.outcome))
     db.session.add(RenderJob(record_id=record.id))
     try:
         db.session.commit()
