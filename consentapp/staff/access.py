@@ -8,7 +8,7 @@ opens it. tests/test_staff_access.py walks the URL map against ROLE_MATRIX.
 
 from functools import wraps
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import Flask, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..extensions import login_manager
@@ -64,8 +64,8 @@ def can(permission: str) -> bool:
     return current_user.is_authenticated and current_user.role in ROLE_MATRIX[permission]
 
 
-def permission_of(endpoint: str) -> str | None:
-    view = current_app.view_functions.get(endpoint)
+def permission_of(endpoint: str, app: Flask | None = None) -> str | None:
+    view = (app or current_app).view_functions.get(endpoint)
     return getattr(view, "staff_permission", None)
 
 
