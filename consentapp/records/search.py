@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, false, func, select
 from sqlalchemy.orm import load_only
 
 from ..extensions import db
@@ -97,8 +97,11 @@ def utc_start_of(day: date, tz_name: str) -> datetime:
 def conditions(filters: RecordFilters, tz_name: str) -> list:
     """Every filter but the status (the status tabs count across the others)."""
     found = []
-    for word in search_key(filters.name).split():
+    words = search_key(filters.name).split()
+    for word in words:
         found.append(ConsentRecord.patient_name_search.contains(word, autoescape=True))
+    if filters.name.strip() and not words:
+        found.append(false())  # only punctuation was typed: nothing can match it
     if filters.dob:
         found.append(ConsentRecord.patient_dob == filters.dob)
     if filters.completed_from:

@@ -26,9 +26,8 @@ def _actor() -> decisions.Actor:
     )
 
 
-def _refused(item, form, error: decisions.DecisionRefused, **forms):
-    form.form_errors.append(str(error))
-    return render_record(item, status_code=409, **forms)
+def _refused(item, error: decisions.DecisionRefused, **forms):
+    return render_record(item, status_code=409, refusal=str(error), **forms)
 
 
 @bp.post("/records/<record_id>/review")
@@ -41,7 +40,7 @@ def review(record_id: str):
     try:
         decisions.review(item, _actor(), decision=form.decision.data, note=form.note.data)
     except decisions.DecisionRefused as error:
-        return _refused(item, form, error, review_form=form)
+        return _refused(item, error, review_form=form)
     done = "Approved for treatment." if form.decision.data == "approved" else "Declined."
     flash(f"{done} {NEW_VERSION}")
     return redirect(url_for("staff.record", record_id=record_id))
@@ -67,7 +66,7 @@ def countersign(record_id: str):
             item, _actor(), typed_name=form.clinician_name.data, signature=signature
         )
     except decisions.DecisionRefused as error:
-        return _refused(item, form, error, countersign_form=form)
+        return _refused(item, error, countersign_form=form)
     flash(f"Countersigned. {NEW_VERSION}")
     return redirect(url_for("staff.record", record_id=record_id))
 
@@ -82,6 +81,6 @@ def withdraw(record_id: str):
     try:
         decisions.withdraw(item, _actor(), reason=form.reason.data)
     except decisions.DecisionRefused as error:
-        return _refused(item, form, error, withdrawal_form=form)
+        return _refused(item, error, withdrawal_form=form)
     flash(f"The withdrawal of consent is recorded. {NEW_VERSION}")
     return redirect(url_for("staff.record", record_id=record_id))

@@ -35,9 +35,11 @@ def record_or_404(record_id: str) -> ConsentRecord:
     return record
 
 
-def render_record(item: ConsentRecord, *, status_code: int = 200, signature_error=None,
-                  review_form=None, countersign_form=None, withdrawal_form=None):
-    """The record page, with any form that failed validation shown again with its errors."""
+def render_record(item: ConsentRecord, *, status_code: int = 200, refusal: str | None = None,
+                  signature_error=None, review_form=None, countersign_form=None,
+                  withdrawal_form=None):
+    """The record page, with any form that failed validation shown again with its errors,
+    and `refusal` saying why a decision could not be made."""
     _audit(item.id, EventKind.VIEWED)
     events = list(item.events)
     countersign_form = countersign_form or CountersignForm(
@@ -46,6 +48,7 @@ def render_record(item: ConsentRecord, *, status_code: int = 200, signature_erro
     page = render_template(
         "staff/record.html",
         record=item,
+        refusal=refusal,
         status=current_status(item),
         events=events,
         reviews=[event for event in events if event.kind in DECISION_KINDS],
