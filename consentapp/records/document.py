@@ -90,13 +90,17 @@ def staff_decisions(record: ConsentRecord, tz_name: str) -> list[dict]:
             strokes = from_dict(drawn)
             signature = {"width": strokes.width, "height": strokes.height,
                          "path": strokes.svg_path()}
+        name = details.get("clinician_name") or details.get("recorded_by_name") or ""
+        role = details.get("role", "")
+        account = f"{event.actor}, {role}" if role else event.actor
+        if not name or name == event.actor:
+            name, account = event.actor, role
         decisions.append({
             "kind": event.kind,
             "title": STAFF_EVENT_TITLES[event.kind],
             "at": _when(event.created_at, tz_name),
-            "name": details.get("clinician_name") or details.get("recorded_by_name") or "",
-            "account": event.actor,
-            "role": details.get("role", ""),
+            # "Dr Ana Ruiz (ana@clinic.org, clinician)": the typed name and the account.
+            "by": f"{name} ({account})" if account else name,
             "meaning": details.get("meaning", ""),
             "statement": details.get("statement", ""),
             "note": details.get("note", ""),

@@ -44,8 +44,7 @@ def _check_date_range(form, start, end) -> bool:
 
 
 class DashboardFilterForm(QueryForm):
-    q = StringField("Patient name", validators=[Optional(), Length(max=200)],
-                    description="Part of a name is enough; accents and capitals do not matter.")
+    q = StringField("Patient name", validators=[Optional(), Length(max=200)])
     dob = DateField("Date of birth", validators=[Optional()])
     date_from = DateField("Completed from", validators=[Optional()])
     date_to = DateField("Completed to", validators=[Optional()])

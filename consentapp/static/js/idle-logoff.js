@@ -37,7 +37,9 @@
                        headers: { "Accept": "application/json" } })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
-        if (!data || !data.signed_in || data.remaining_seconds <= 0) { leave(); return; }
+        if (!data || !data.signed_in) { leave(); return; }
+        // Under a second left: the server ends the session a moment later; ask again then.
+        if (data.remaining_seconds <= 0) { clearTimeout(timer); timer = setTimeout(check, 1000); return; }
         if (data.remaining_seconds > warnSeconds) { schedule(data.remaining_seconds); return; }
         warn(data.remaining_seconds);
       })
