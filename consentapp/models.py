@@ -172,14 +172,12 @@ class ConsentRecord(db.Model):
     pdfs: Mapped[list["RecordPdf"]] = relationship(
         back_populates="record", order_by="RecordPdf.version"
     )
-    state: Mapped["RecordState"] = relationship(back_populates="record")
+    listing: Mapped["RecordListing"] = relationship(back_populates="record")
 
     __table_args__ = (
         Index("ix_consent_records_completed_at", "completed_at"),
         Index("ix_consent_records_patient_name", "patient_name"),
         Index("ix_consent_records_patient_name_search", "patient_name_search"),
-        Index("ix_consent_records_patient_dob", "patient_dob"),
-        Index("ix_consent_records_procedure_completed", "procedure_slug", "completed_at"),
     )
 
     @property
@@ -235,20 +233,34 @@ class RecordStatus:
     ALL = (NEEDS_REVIEW, SIGNED, DECLINED, NOT_ELIGIBLE, WITHDRAWN)
 
 
-class RecordState(db.Model):
-    """The record's current status: a projection of its events, kept for fast search.
+class RecordListing(db.Model):
+    """One narrow row per record: what the dashboard filters, sorts and counts by.
 
-    The record and its events stay untouched; this row is rewritten in the same transaction
-    as each event that changes the status, and can always be derived again from them.
+    The name key, birth date, procedure and time are copied from the record when it is
+    committed; the status is derived from its events (records.status) and rewritten in the
+    same transaction as each event that changes it. The record and its events stay untouched,
+    and a search over 100,000 records reads this small table, not the records' answers.
     """
 
-    __tablename__ = "record_states"
+    __tablename__ = "record_listings"
 
     record_id: Mapped[str] = mapped_column(ForeignKey("consent_records.id"), primary_key=True)
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    patient_name_search: Mapped[str] = mapped_column(String(400))
+    patient_dob: Mapped[date]
+    procedure_slug: Mapped[str] = mapped_column(String(64))
+    completed_at: Mapped[datetime]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    record: Mapped[ConsentRecord] = relationship(back_populates="state")
+    record: Mapped[ConsentRecord] = relationship(back_populates="listing")
+
+    __table_args__ = (
+        Index("ix_record_listings_status_completed", "status", "completed_at"),
+        Index("ix_record_listings_completed_at", "completed_at"),
+        Index("ix_record_listings_patient_name_search", "patient_name_search"),
+        Index("ix_record_listings_patient_dob", "patient_dob"),
+        Index("ix_record_listings_procedure_completed", "procedure_slug", "completed_at"),
+    )
 
 
 class RecordPdf(db.Model):

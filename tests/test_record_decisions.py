@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from consentapp.extensions import db
-from consentapp.models import ConsentRecord, RecordEvent, RecordState, RecordStatus
+from consentapp.models import ConsentRecord, RecordEvent, RecordListing, RecordStatus
 from consentapp.records.service import process_pending
 
 from .conftest import csrf_token
@@ -46,7 +46,7 @@ def _events(app, record_id, kind):
 
 def _status(app, record_id):
     with app.app_context():
-        return db.session.get(RecordState, record_id).status
+        return db.session.get(RecordListing, record_id).status
 
 
 def test_a_clinician_approves_and_a_new_pdf_version_says_so(app, staff, signed):

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, false, func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import load_only
 
 from ..extensions import db
-from ..models import ConsentRecord, RecordState, RecordStatus
+from ..models import ConsentRecord, RecordListing, RecordStatus
 
 SEARCH_KEY_LENGTH = 400
 # Letters that Unicode does not decompose into a base letter plus an accent.
@@ -44,13 +44,13 @@ SORTS = {
 
 
 def _order_by(sort: str) -> tuple:
-    record = ConsentRecord
+    listing = RecordListing
     return {
-        "newest": (record.completed_at.desc(), record.id.desc()),
-        "oldest": (record.completed_at.asc(), record.id.asc()),
-        "name": (record.patient_name_search.asc(), record.completed_at.desc()),
-        "name_desc": (record.patient_name_search.desc(), record.completed_at.desc()),
-        "dob": (record.patient_dob.asc(), record.patient_name_search.asc()),
+        "newest": (listing.completed_at.desc(), listing.record_id.desc()),
+        "oldest": (listing.completed_at.asc(), listing.record_id.asc()),
+        "name": (listing.patient_name_search.asc(), listing.completed_at.desc()),
+        "name_desc": (listing.patient_name_search.desc(), listing.completed_at.desc()),
+        "dob": (listing.patient_dob.asc(), listing.patient_name_search.asc()),
     }[sort]
 
 
@@ -96,74 +96,69 @@ def utc_start_of(day: date, tz_name: str) -> datetime:
 
 def conditions(filters: RecordFilters, tz_name: str) -> list:
     """Every filter but the status (the status tabs count across the others)."""
+    listing = RecordListing
     found = []
     words = search_key(filters.name).split()
     for word in words:
-        found.append(ConsentRecord.patient_name_search.contains(word, autoescape=True))
+        found.append(listing.patient_name_search.contains(word, autoescape=True))
     if filters.name.strip() and not words:
         found.append(false())  # only punctuation was typed: nothing can match it
     if filters.dob:
-        found.append(ConsentRecord.patient_dob == filters.dob)
+        found.append(listing.patient_dob == filters.dob)
     if filters.completed_from:
-        found.append(ConsentRecord.completed_at >= utc_start_of(filters.completed_from, tz_name))
+        found.append(listing.completed_at >= utc_start_of(filters.completed_from, tz_name))
     if filters.completed_to:
         end = utc_start_of(filters.completed_to + timedelta(days=1), tz_name)
-        found.append(ConsentRecord.completed_at < end)
+        found.append(listing.completed_at < end)
     if filters.procedure:
-        found.append(ConsentRecord.procedure_slug == filters.procedure)
+        found.append(listing.procedure_slug == filters.procedure)
     return found
 
 
 def status_counts(where: list) -> dict[str, int]:
-    if where:
-        query = (
-            select(RecordState.status, func.count())
-            .select_from(ConsentRecord)
-            .join(RecordState, RecordState.record_id == ConsentRecord.id)
-            .where(and_(*where))
-        )
-    else:  # no filter: the status index alone answers
-        query = select(RecordState.status, func.count())
+    query = select(RecordListing.status, func.count()).where(*where)
     counts = dict.fromkeys(RecordStatus.ALL, 0)
-    counts.update(db.session.execute(query.group_by(RecordState.status)).all())
+    counts.update(db.session.execute(query.group_by(RecordListing.status)).all())
     return counts
 
 
-def _listing(where: list) -> Select:
-    return (
-        select(ConsentRecord, RecordState.status)
-        .join(RecordState, RecordState.record_id == ConsentRecord.id)
-        .where(*where)
-        .options(_LIST_COLUMNS)
+def _page_of_records(where: list, order: tuple, limit: int, offset: int = 0
+                     ) -> list[tuple[ConsentRecord, str]]:
+    """Find and order the page in the narrow listings, then read only its records."""
+    page = (
+        select(RecordListing.record_id).where(*where).order_by(*order)
+        .limit(limit).offset(offset).subquery()
     )
+    rows = db.session.execute(
+        select(ConsentRecord, RecordListing.status)
+        .join(page, page.c.record_id == ConsentRecord.id)
+        .join(RecordListing, RecordListing.record_id == ConsentRecord.id)
+        .options(_LIST_COLUMNS)
+        .order_by(*order)
+    )
+    return [(record, status) for record, status in rows]
 
 
 def search(filters: RecordFilters, *, page: int, page_size: int, tz_name: str) -> SearchPage:
     where = conditions(filters, tz_name)
     counts = status_counts(where)
     if filters.status:
-        where.append(RecordState.status == filters.status)
+        where.append(RecordListing.status == filters.status)
     total = counts[filters.status] if filters.status else sum(counts.values())
     pages = max(math.ceil(total / page_size), 1)
     page = min(max(page, 1), pages)
-    rows = db.session.execute(
-        _listing(where)
-        .order_by(*_order_by(filters.sort))
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
+    rows = _page_of_records(where, _order_by(filters.sort), page_size, (page - 1) * page_size)
     return SearchPage(
-        rows=list(rows), counts=counts, total=total, page=page, pages=pages,
+        rows=rows, counts=counts, total=total, page=page, pages=pages,
         page_size=page_size, filters=filters,
     )
 
 
 def review_queue(limit: int) -> list[tuple[ConsentRecord, str]]:
     """Signed records waiting for a clinician, longest-waiting first."""
-    return list(
-        db.session.execute(
-            _listing([RecordState.status == RecordStatus.NEEDS_REVIEW])
-            .order_by(ConsentRecord.completed_at.asc(), ConsentRecord.id.asc())
-            .limit(limit)
-        )
+    listing = RecordListing
+    return _page_of_records(
+        [listing.status == RecordStatus.NEEDS_REVIEW],
+        (listing.completed_at.asc(), listing.record_id.asc()),
+        limit,
     )

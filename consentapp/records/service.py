@@ -32,7 +32,7 @@ from .document import build_document
 from .events import append_event
 from .render import RENDERER, render_pdf
 from .search import search_key
-from .status import initial_status, set_status
+from .status import add_listing
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def commit_record(definition: Definition, submission: Submission) -> ConsentReco
         {"outcome": eligibility.outcome},
         at=now,
     )
-    set_status(record.id, initial_status(eligibility.outcome))
+    add_listing(record)
     db.session.add(RenderJob(record_id=record.id))
     try:
         db.session.commit()

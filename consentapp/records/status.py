@@ -1,14 +1,14 @@
 """A record's status for staff, derived from its screening outcome and its events.
 
-The status is a projection: `status_after` replays events onto the outcome, and
-`record_state` stores the result beside the record (records are never updated) so the
-dashboard can count and filter 100,000 records by status through an index.
+The status is a projection: `status_after` replays events onto the outcome, and the record's
+RecordListing row keeps the result (records are never updated) so the dashboard can count
+and filter 100,000 records by status through an index.
 """
 
 from collections.abc import Iterable
 
 from ..extensions import db
-from ..models import EventKind, RecordOutcome, RecordState, RecordStatus
+from ..models import ConsentRecord, EventKind, RecordListing, RecordOutcome, RecordStatus
 
 STATUS_LABELS = {
     RecordStatus.SIGNED: "Signed",
@@ -45,10 +45,18 @@ def status_after(outcome: str, event_kinds: Iterable[str]) -> str:
     return status
 
 
+def add_listing(record: ConsentRecord) -> None:
+    """The new record's listing row, in the transaction that commits the record."""
+    db.session.add(RecordListing(
+        record_id=record.id,
+        status=initial_status(record.outcome),
+        patient_name_search=record.patient_name_search,
+        patient_dob=record.patient_dob,
+        procedure_slug=record.procedure_slug,
+        completed_at=record.completed_at,
+    ))
+
+
 def set_status(record_id: str, status: str) -> None:
-    """Write the projection row in the caller's transaction."""
-    state = db.session.get(RecordState, record_id)
-    if state is None:
-        db.session.add(RecordState(record_id=record_id, status=status))
-    else:
-        state.status = status
+    """Bring the listing's status up to date, in the caller's transaction."""
+    db.session.get(RecordListing, record_id).status = status

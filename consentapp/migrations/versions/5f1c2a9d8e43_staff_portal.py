@@ -1,4 +1,4 @@
-"""staff portal: staff sessions and names, record search key and status, audit indexes
+"""staff portal: staff sessions and names, record search key, record listings, audit indexes
 
 Revision ID: 5f1c2a9d8e43
 Revises: 27a76eced181
@@ -49,21 +49,29 @@ def upgrade():
             records.update().where(records.c.id == record_id).values(patient_name_search=search_key(name))
         )
     op.create_index('ix_consent_records_patient_name_search', 'consent_records', ['patient_name_search'], unique=False)
-    op.create_index('ix_consent_records_patient_dob', 'consent_records', ['patient_dob'], unique=False)
-    op.create_index('ix_consent_records_procedure_completed', 'consent_records', ['procedure_slug', 'completed_at'], unique=False)
 
-    op.create_table('record_states',
+    op.create_table('record_listings',
     sa.Column('record_id', sa.String(length=36), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('patient_name_search', sa.String(length=400), nullable=False),
+    sa.Column('patient_dob', sa.Date(), nullable=False),
+    sa.Column('procedure_slug', sa.String(length=64), nullable=False),
+    sa.Column('completed_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['record_id'], ['consent_records.id'], ),
     sa.PrimaryKeyConstraint('record_id')
     )
-    op.create_index('ix_record_states_status', 'record_states', ['status'], unique=False)
+    op.create_index('ix_record_listings_status_completed', 'record_listings', ['status', 'completed_at'], unique=False)
+    op.create_index('ix_record_listings_completed_at', 'record_listings', ['completed_at'], unique=False)
+    op.create_index('ix_record_listings_patient_name_search', 'record_listings', ['patient_name_search'], unique=False)
+    op.create_index('ix_record_listings_patient_dob', 'record_listings', ['patient_dob'], unique=False)
+    op.create_index('ix_record_listings_procedure_completed', 'record_listings', ['procedure_slug', 'completed_at'], unique=False)
     # Before this revision no event could change a status: it follows from the outcome alone.
     op.execute(
-        "INSERT INTO record_states (record_id, status, updated_at) "
-        "SELECT id, CASE outcome WHEN 'eligible' THEN 'signed' ELSE outcome END, completed_at "
+        "INSERT INTO record_listings (record_id, status, patient_name_search, patient_dob, "
+        "procedure_slug, completed_at, updated_at) "
+        "SELECT id, CASE outcome WHEN 'eligible' THEN 'signed' ELSE outcome END, "
+        "patient_name_search, patient_dob, procedure_slug, completed_at, completed_at "
         "FROM consent_records"
     )
 
@@ -76,10 +84,12 @@ def downgrade():
     op.drop_index('ix_record_events_kind_created', table_name='record_events')
     op.drop_index('ix_record_events_actor_created', table_name='record_events')
     op.drop_index('ix_record_events_created_at', table_name='record_events')
-    op.drop_index('ix_record_states_status', table_name='record_states')
-    op.drop_table('record_states')
-    op.drop_index('ix_consent_records_procedure_completed', table_name='consent_records')
-    op.drop_index('ix_consent_records_patient_dob', table_name='consent_records')
+    op.drop_index('ix_record_listings_procedure_completed', table_name='record_listings')
+    op.drop_index('ix_record_listings_patient_dob', table_name='record_listings')
+    op.drop_index('ix_record_listings_patient_name_search', table_name='record_listings')
+    op.drop_index('ix_record_listings_completed_at', table_name='record_listings')
+    op.drop_index('ix_record_listings_status_completed', table_name='record_listings')
+    op.drop_table('record_listings')
     op.drop_index('ix_consent_records_patient_name_search', table_name='consent_records')
     with op.batch_alter_table('consent_records', schema=None) as batch_op:
         batch_op.drop_column('patient_name_search')
