@@ -154,6 +154,13 @@ def search(filters: RecordFilters, *, page: int, page_size: int, tz_name: str) -
     )
 
 
+def waiting_for_review() -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(RecordListing)
+        .where(RecordListing.status == RecordStatus.NEEDS_REVIEW)
+    )
+
+
 def review_queue(limit: int) -> list[tuple[ConsentRecord, str]]:
     """Signed records waiting for a clinician, longest-waiting first."""
     listing = RecordListing

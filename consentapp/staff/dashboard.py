@@ -5,8 +5,8 @@ from flask import current_app, render_template, request
 from flask_login import current_user
 
 from .. import catalog
-from ..models import RecordStatus, StaffRole
-from ..records.search import RecordFilters, review_queue, search, status_counts
+from ..models import StaffRole
+from ..records.search import RecordFilters, review_queue, search, waiting_for_review
 from . import bp
 from .access import requires
 from .forms import DashboardFilterForm, HandOverForm, choices
@@ -51,7 +51,7 @@ def records():
     queue, waiting = [], 0
     if current_user.role == StaffRole.CLINICIAN:
         queue = review_queue(REVIEW_QUEUE_SIZE)
-        waiting = status_counts([])[RecordStatus.NEEDS_REVIEW]
+        waiting = waiting_for_review()
     hand_over = HandOverForm()
     hand_over.procedure.choices = choices(procedures)
     # The query string without the page and status, for the status tabs and the pager.

@@ -87,10 +87,11 @@ def test_dashboard_search_and_a_record_page(app, server_url, desktop, screenshot
     canvas = page.locator("#signature-canvas")
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
-    page.mouse.move(box["x"] + 40, box["y"] + box["height"] / 2)
+    left, middle = box["x"] + 40, box["y"] + box["height"] / 2
+    page.mouse.move(left, middle)
     page.mouse.down()
     for step in range(1, 30):
-        page.mouse.move(box["x"] + 40 + step * 15, box["y"] + box["height"] / 2 + (20 if step % 2 else -20))
+        page.mouse.move(left + step * 15, middle + (20 if step % 2 else -20))
     page.mouse.up()
     page.get_by_role("button", name="Countersign").click()
     expect(page.locator(".notice")).to_contain_text("Countersigned.")

@@ -61,8 +61,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['record_id'], ['consent_records.id'], ),
     sa.PrimaryKeyConstraint('record_id')
     )
-    op.create_index('ix_record_listings_status_completed', 'record_listings', ['status', 'completed_at'], unique=False)
-    op.create_index('ix_record_listings_completed_at', 'record_listings', ['completed_at'], unique=False)
+    op.create_index('ix_record_listings_completed', 'record_listings', ['completed_at', 'record_id'], unique=False)
+    op.create_index('ix_record_listings_status', 'record_listings', ['status', 'completed_at', 'record_id', 'patient_name_search'], unique=False)
     op.create_index('ix_record_listings_patient_name_search', 'record_listings', ['patient_name_search'], unique=False)
     op.create_index('ix_record_listings_patient_dob', 'record_listings', ['patient_dob'], unique=False)
     op.create_index('ix_record_listings_procedure_completed', 'record_listings', ['procedure_slug', 'completed_at'], unique=False)
@@ -87,8 +87,8 @@ def downgrade():
     op.drop_index('ix_record_listings_procedure_completed', table_name='record_listings')
     op.drop_index('ix_record_listings_patient_dob', table_name='record_listings')
     op.drop_index('ix_record_listings_patient_name_search', table_name='record_listings')
-    op.drop_index('ix_record_listings_completed_at', table_name='record_listings')
-    op.drop_index('ix_record_listings_status_completed', table_name='record_listings')
+    op.drop_index('ix_record_listings_status', table_name='record_listings')
+    op.drop_index('ix_record_listings_completed', table_name='record_listings')
     op.drop_table('record_listings')
     op.drop_index('ix_consent_records_patient_name_search', table_name='consent_records')
     with op.batch_alter_table('consent_records', schema=None) as batch_op:
