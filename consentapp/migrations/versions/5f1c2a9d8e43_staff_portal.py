@@ -61,7 +61,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['record_id'], ['consent_records.id'], ),
     sa.PrimaryKeyConstraint('record_id')
     )
-    op.create_index('ix_record_listings_completed', 'record_listings', ['completed_at', 'record_id'], unique=False)
+    op.create_index('ix_record_listings_completed', 'record_listings', ['completed_at', 'record_id', 'patient_name_search'], unique=False)
     op.create_index('ix_record_listings_status', 'record_listings', ['status', 'completed_at', 'record_id', 'patient_name_search'], unique=False)
     op.create_index('ix_record_listings_patient_name_search', 'record_listings', ['patient_name_search'], unique=False)
     op.create_index('ix_record_listings_patient_dob', 'record_listings', ['patient_dob'], unique=False)
