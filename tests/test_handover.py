@@ -73,5 +73,7 @@ def test_starting_from_the_patient_screen_also_ends_the_server_side_session(app,
     journey.client = tablet
     journey.start()
     with app.app_context():
-        assert db.session.scalars(select(StaffSession)).one().ended_at is not None
+        row = db.session.scalars(select(StaffSession)).one()
+        assert row.ended_at is not None and row.end_reason == SessionEnd.HANDED_OVER
     assert _session_data(tablet)["patient_mode"] is True
+    assert "staff_session" not in _session_data(tablet)

@@ -8,7 +8,7 @@ definition edited mid-journey never changes what this patient is shown.
 import secrets
 from datetime import date
 
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
 from .. import catalog
@@ -21,7 +21,7 @@ from ..forms import (
     risks_form,
     sign_form,
 )
-from ..models import PatientDraft, RecordOutcome
+from ..models import PatientDraft, RecordOutcome, SessionEnd
 from ..procedures import Definition, LoadedDefinition
 from ..records.document import answered_steps
 from ..records.service import AlreadySubmitted, Submission, after_commit, commit_record
@@ -91,7 +91,8 @@ def begin_patient_mode(item: LoadedDefinition):
     staff sign-in leaves patient mode.
     """
     if current_user.is_authenticated:
-        logout_user()  # also ends the staff member's server-side session
+        g.session_end_reason = SessionEnd.HANDED_OVER  # read by the staff session's end
+        logout_user()
     _discard_draft()
     session.pop(FINISHED_KEY, None)
     catalog.snapshot(item)
