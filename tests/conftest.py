@@ -188,6 +188,7 @@ def make_record(app):
         with app.app_context():
             item = catalog.available()[("microneedling", "en")]
             catalog.snapshot(item)
+            db.session.commit()  # as the tablet does when a patient starts
             answers = {key: "yes" if key in screening_yes else "no" for key in SCREENING_QUESTIONS}
             signed = not any(
                 key in screening_yes
