@@ -33,6 +33,16 @@ def defaults(instance_path: str) -> dict:
         # worker: only `flask --app wsgi worker` renders.
         "PDF_RENDER_MODE": "thread",
         "RATELIMIT_STORAGE_URI": "memory://",
+        # A moving window: no burst of fresh attempts the moment a fixed window turns over.
+        "RATELIMIT_STRATEGY": "moving-window",
+        # Failed staff sign-ins allowed per account and per client address.
+        "STAFF_LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
+        "STAFF_LOGIN_LIMIT_PER_ADDRESS": "30 per 15 minutes",
+        # Automatic logoff (HIPAA 164.312(a)(2)(iii)) after this long without a request, with
+        # a warning on the page this many seconds before.
+        "STAFF_IDLE_MINUTES": 15,
+        "STAFF_IDLE_WARNING_SECONDS": 120,
+        "STAFF_PAGE_SIZE": 50,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Strict",
         "SESSION_COOKIE_SECURE": False,
@@ -73,6 +83,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "FORMS_DIR": ("CONSENT_FORMS_DIR", str),
     "PDF_RENDER_MODE": ("PDF_RENDER_MODE", str),
     "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
+    "STAFF_IDLE_MINUTES": ("STAFF_IDLE_MINUTES", float),
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _bool),
     "DEVELOPMENT": ("CONSENT_DEVELOPMENT", _bool),
     "PROXY_FIX_X_FOR": ("PROXY_FIX_X_FOR", int),
@@ -110,6 +121,12 @@ def check(config: dict) -> None:
             "SEAL_TSA_URL is set but SEAL_TSA_ROOT_CERT is not: name the PEM file of the "
             "timestamp authority's root certificate, so timestamps can be checked."
         )
+    try:
+        idle = float(config.get("STAFF_IDLE_MINUTES", 0))
+    except (TypeError, ValueError):
+        idle = 0
+    if idle <= 0:
+        raise ConfigurationError("STAFF_IDLE_MINUTES must be a positive number of minutes.")
     if config.get("SECRET_KEY"):
         return
     if config.get("TESTING") or config.get("DEVELOPMENT"):

@@ -8,7 +8,7 @@ definition edited mid-journey never changes what this patient is shown.
 import secrets
 from datetime import date
 
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
 from .. import catalog
@@ -21,8 +21,8 @@ from ..forms import (
     risks_form,
     sign_form,
 )
-from ..models import PatientDraft, RecordOutcome
-from ..procedures import Definition
+from ..models import PatientDraft, RecordOutcome, SessionEnd
+from ..procedures import Definition, LoadedDefinition
 from ..records.document import answered_steps
 from ..records.service import AlreadySubmitted, Submission, after_commit, commit_record
 from ..signature import SignatureError, parse
@@ -31,6 +31,7 @@ from .journey import done_after_saving, first_incomplete, may_open, steps_for
 
 DRAFT_KEY = "draft_id"
 FINISHED_KEY = "finished"
+PATIENT_MODE_KEY = "patient_mode"
 
 
 def _current_draft() -> PatientDraft | None:
@@ -68,6 +69,7 @@ def welcome():
         procedures=procedures,
         form=ContinueForm(),
         has_draft=_current_draft() is not None,
+        patient_mode=session.get(PATIENT_MODE_KEY, False),
     )
 
 
@@ -79,8 +81,17 @@ def start():
     item = catalog.available().get((request.form.get("procedure", ""), "en"))
     if item is None:
         abort(404)
+    return begin_patient_mode(item)
+
+
+def begin_patient_mode(item: LoadedDefinition):
+    """This browser now belongs to a patient: a fresh draft, and no staff session on it.
+
+    The session says so (PATIENT_MODE_KEY, which holds nothing about the patient); only a
+    staff sign-in leaves patient mode.
+    """
     if current_user.is_authenticated:
-        # Handing the tablet to a patient ends the staff session on this device.
+        g.session_end_reason = SessionEnd.HANDED_OVER  # read by the staff session's end
         logout_user()
     _discard_draft()
     session.pop(FINISHED_KEY, None)
@@ -89,7 +100,8 @@ def start():
     db.session.add(draft)
     db.session.commit()
     session[DRAFT_KEY] = draft.id
-    return redirect(url_for(".step", key="about"))
+    session[PATIENT_MODE_KEY] = True
+    return redirect(url_for("patient.step", key="about"))
 
 
 @bp.post("/start-over")

@@ -183,6 +183,51 @@ def _audit_events(record: ConsentRecord, events: Sequence[RecordEvent], tz_name:
     return rows
 
 
+# The staff events a PDF version reports, with the heading each gets.
+STAFF_EVENT_TITLES = {
+    "approved": "Approved for treatment by a clinician",
+    "declined": "Declined by a clinician: do not treat",
+    "countersigned": "Countersigned by a clinician",
+    "withdrawn": "Consent withdrawn",
+}
+
+
+def staff_decisions(events: Sequence[RecordEvent], tz_name: str) -> list[dict]:
+    """Review, countersignature and withdrawal events, oldest first, as plain text.
+
+    Only the events this PDF version is rendered from, so re-rendering it gives the same text.
+    """
+    decisions = []
+    for event in events:
+        if event.kind not in STAFF_EVENT_TITLES:
+            continue
+        details = event.details or {}
+        drawn = details.get("signature")
+        signature = None
+        if drawn:
+            strokes = from_dict(drawn)
+            signature = {"width": strokes.width, "height": strokes.height,
+                         "path": strokes.svg_path()}
+        name = details.get("clinician_name") or details.get("recorded_by_name") or ""
+        role = details.get("role", "")
+        account = f"{event.actor}, {role}" if role else event.actor
+        if not name or name == event.actor:
+            name, account = event.actor, role
+        decisions.append({
+            "kind": event.kind,
+            "title": STAFF_EVENT_TITLES[event.kind],
+            "at": _when(event.created_at, tz_name),
+            # "Dr Ana Ruiz (ana@clinic.org, clinician)": the typed name and the account.
+            "by": f"{name} ({account})" if account else name,
+            "meaning": details.get("meaning", ""),
+            "statement": details.get("statement", ""),
+            "note": details.get("note", ""),
+            "reason": details.get("reason", ""),
+            "signature": signature,
+        })
+    return decisions
+
+
 def build_document(
     record: ConsentRecord, definition: Definition, events: Sequence[RecordEvent], *,
     clinic_name: str, tz_name: str, verification_code: str, verification_url: str,
@@ -259,4 +304,5 @@ def build_document(
         # PDF metadata dates from the record itself, never the clock: a re-render matches.
         "created": record.completed_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "modified": newest.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "staff_events": staff_decisions(events, tz_name),
     }

@@ -34,6 +34,8 @@ from .document import build_document
 from .events import append_event
 from .render import RENDERER, render_pdf
 from .seal import seal_for_app
+from .search import search_key
+from .status import add_listing
 from .verification import code_for, remember_code, verification_url
 
 log = logging.getLogger(__name__)
@@ -85,6 +87,7 @@ def commit_record(definition: Definition, submission: Submission) -> ConsentReco
         definition_sha256=submission.definition_sha256,
         language=submission.language,
         patient_name=submission.patient_name,
+        patient_name_search=search_key(submission.patient_name),
         patient_dob=submission.patient_dob,
         patient_contact=submission.patient_contact,
         answers=submission.answers,
@@ -107,6 +110,7 @@ def commit_record(definition: Definition, submission: Submission) -> ConsentReco
         {"outcome": eligibility.outcome, "address": submission.address},
         at=now,
     )
+    add_listing(record)
     db.session.add(RenderJob(record_id=record.id))
     try:
         db.session.commit()
