@@ -1,4 +1,4 @@
-"""Command-line tools: `flask --app wsgi create-staff | forms check | worker`."""
+"""Command-line tools: `flask --app wsgi create-staff | forms check | worker | purge-drafts`."""
 
 import time
 from pathlib import Path
@@ -8,6 +8,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
+from .drafts import idle_limit, purge_stale_drafts
 from .extensions import db
 from .models import StaffRole, StaffUser
 from .passwords import hash_password
@@ -70,10 +71,14 @@ def forms_check(forms_dir: Path | None) -> None:
 @click.option("--once", is_flag=True, help="Render what is pending, then exit.")
 @click.option("--poll", default=2.0, show_default=True, help="Seconds between looks for work.")
 def worker(once: bool, poll: float) -> None:
-    """Render and store the PDFs of newly committed records."""
-    from .records.service import process_pending
+    """Render and store the PDFs of newly committed records (and purge abandoned drafts)."""
+    from .records.service import DRAFT_PURGE_EVERY_SECONDS, process_pending
 
+    next_purge = 0.0
     while True:
+        if time.monotonic() >= next_purge:
+            purge_stale_drafts(idle_limit())
+            next_purge = time.monotonic() + DRAFT_PURGE_EVERY_SECONDS
         stored = process_pending()
         db.session.remove()
         if stored:
@@ -83,7 +88,16 @@ def worker(once: bool, poll: float) -> None:
         time.sleep(poll)
 
 
+@click.command("purge-drafts")
+@with_appcontext
+def purge_drafts() -> None:
+    """Delete patient drafts left untouched longer than PATIENT_IDLE_RESET_SECONDS."""
+    removed = purge_stale_drafts(idle_limit())
+    click.echo(f"Removed {removed} abandoned draft(s).")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_staff)
     app.cli.add_command(forms_cli)
     app.cli.add_command(worker)
+    app.cli.add_command(purge_drafts)

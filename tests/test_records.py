@@ -132,8 +132,7 @@ def test_markup_in_patient_text_is_printed_not_fetched(app, journey):
     for step in ("outcome", "expect", "benefits"):
         journey.continue_(step)
     journey.risks()
-    journey.continue_("alternatives")
-    journey.continue_("review")
+    journey.after_alternatives()
     journey.sign()
     with app.app_context():
         record = db.session.scalars(select(ConsentRecord)).one()
