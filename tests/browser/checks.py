@@ -107,18 +107,33 @@ def longest_line(page: Page) -> dict:
     return page.evaluate(_LONGEST_LINE)
 
 
+_SUBRESOURCE_BYTES = """
+async () => {
+  const urls = new Set();
+  document.querySelectorAll('link[rel=stylesheet][href], script[src], img[src]')
+    .forEach(element => urls.add(element.href || element.src));
+  let total = 0;
+  for (const url of urls) {
+    const response = await fetch(url, {cache: 'no-store'});
+    total += (await response.arrayBuffer()).byteLength;
+  }
+  return total;
+}
+"""
+
+
 def page_bytes(page: Page) -> int:
-    """The page and everything it loaded, uncompressed, whether or not it came from cache."""
-    return page.evaluate(
-        """() => performance.getEntriesByType('navigation')
-              .concat(performance.getEntriesByType('resource'))
-              .reduce((sum, entry) => sum + entry.decodedBodySize, 0)"""
-    )
+    """The page's HTML and every stylesheet, script and image it uses, uncompressed; fetched
+    afresh, because what the browser took from its cache leaves no trace to count."""
+    return len(page.content().encode()) + page.evaluate(_SUBRESOURCE_BYTES)
 
 
 def layout_problems(page: Page, patient_page: bool = True) -> list[str]:
     """Everything wrong with the page as shown now; [] when it is fine. A staff page is held
     to axe-core and to no sideways scrolling only."""
+    # A click returns once the next page is committed; measure it only when it has loaded,
+    # stylesheet and all, or the numbers are those of unstyled HTML.
+    page.wait_for_load_state("load")
     problems = []
     overflow = horizontal_overflow(page)
     if overflow > 0:
