@@ -243,3 +243,14 @@ def test_names_are_shown_as_text_never_as_markup(journey):
     page = journey.continue_("review")
     assert "&lt;i&gt;Mum&lt;/i&gt;, you are signing for &lt;b&gt;Bold&lt;/b&gt; Kid" in page.text
     assert "<b>" not in page.text and "<i>" not in page.text
+
+
+def test_teach_back_opened_again_after_passing_keeps_the_right_answers(app, journey):
+    journey.to_signature()
+    page = journey.get("/step/understanding")
+    for chosen in ("results_time-2", "infection_signs-1", "change_mind-0"):
+        assert f'checked id="{chosen}"' in page.text
+    journey.understanding()  # sent again unchanged: nothing new to record
+    with app.app_context():
+        draft = db.session.scalars(select(PatientDraft)).one()
+        assert draft.data["teach_back"] == {key: [value] for key, value in RIGHT_ANSWERS.items()}

@@ -109,8 +109,8 @@ def timed_out():
 
 @bp.post("/still-here")
 def still_here():
-    """ "I need more time": the draft is in use. 204 keeps the page (and anything typed on
-    it) as it is, whether the script sent this or the form did."""
+    """The "I need more time" button: the draft is in use. 204 keeps the page (and anything
+    typed on it) as it is, whether the script sent this or the form did."""
     form = ContinueForm()
     draft = current_draft()
     if draft is None or not form.validate_on_submit():
@@ -265,9 +265,10 @@ def _understanding(draft, definition: Definition, context):
     questions = definition.teach_back
     attempts = draft.data.get("teach_back", {})
     form_class = teach_back_form(questions)
-    answered_right = {q.key: q.answer for q in questions} if not teach_back.open_questions(
-        questions, attempts) else {}
-    form = form_class(data=answered_right if request.method == "GET" else None)
+    passed = attempts and not teach_back.open_questions(questions, attempts)
+    # Opened again after passing (Back from a later step): the right answers stay chosen.
+    shown = {q.key: q.answer for q in questions} if passed else {}
+    form = form_class(data=shown if request.method == "GET" else None)
     to_explain: list = []
     if form.validate_on_submit():
         attempts = teach_back.add_attempts(
