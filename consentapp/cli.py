@@ -1,5 +1,5 @@
 """Command-line tools: staff accounts, `forms check | preview`, `verify`, `audit check`,
-the PDF worker."""
+the PDF worker, `purge-drafts`."""
 
 import statistics
 import time
@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from .drafts import idle_limit, purge_stale_drafts
 from .extensions import db
 from .models import StaffRole
 from .procedures import load_all
@@ -150,10 +151,14 @@ def audit_check() -> None:
 @click.option("--once", is_flag=True, help="Render what is pending, then exit.")
 @click.option("--poll", default=2.0, show_default=True, help="Seconds between looks for work.")
 def worker(once: bool, poll: float) -> None:
-    """Render and store the PDFs of newly committed records."""
-    from .records.service import process_pending
+    """Render and store the PDFs of newly committed records (and purge abandoned drafts)."""
+    from .records.service import DRAFT_PURGE_EVERY_SECONDS, process_pending
 
+    next_purge = 0.0
     while True:
+        if time.monotonic() >= next_purge:
+            purge_stale_drafts(idle_limit())
+            next_purge = time.monotonic() + DRAFT_PURGE_EVERY_SECONDS
         stored = process_pending()
         db.session.remove()
         if stored:
@@ -161,6 +166,14 @@ def worker(once: bool, poll: float) -> None:
         if once:
             return
         time.sleep(poll)
+
+
+@click.command("purge-drafts")
+@with_appcontext
+def purge_drafts() -> None:
+    """Delete patient drafts left untouched longer than PATIENT_IDLE_RESET_SECONDS."""
+    removed = purge_stale_drafts(idle_limit())
+    click.echo(f"Removed {removed} abandoned draft(s).")
 
 
 def init_app(app: Flask) -> None:
@@ -176,3 +189,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(verify)
     app.cli.add_command(worker)
+    app.cli.add_command(purge_drafts)

@@ -53,6 +53,11 @@ def defaults(instance_path: str) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "BABEL_DEFAULT_LOCALE": "en",
         "SIGNATURE_MAX_POINTS": 6000,
+        # A shared tablet left alone: warn after this many idle seconds, and after the reset
+        # time wipe the draft and show the welcome screen (the server also refuses a draft
+        # untouched for longer than the reset time).
+        "PATIENT_IDLE_WARNING_SECONDS": 120,
+        "PATIENT_IDLE_RESET_SECONDS": 180,
         "DEVELOPMENT": False,
         # Behind a reverse proxy: how many proxies set X-Forwarded-For / -Proto (0: none).
         "PROXY_FIX_X_FOR": 0,
@@ -95,15 +100,21 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "SEAL_TSA_URL": ("SEAL_TSA_URL", str),
     "SEAL_TSA_ROOT_CERT": ("SEAL_TSA_ROOT_CERT", str),
     "PUBLIC_BASE_URL": ("PUBLIC_BASE_URL", str),
+    "PATIENT_IDLE_WARNING_SECONDS": ("PATIENT_IDLE_WARNING_SECONDS", int),
+    "PATIENT_IDLE_RESET_SECONDS": ("PATIENT_IDLE_RESET_SECONDS", int),
 }
 
 
 def from_environment() -> dict:
-    return {
-        key: parse(os.environ[name])
-        for key, (name, parse) in ENVIRONMENT.items()
-        if os.environ.get(name)
-    }
+    settings = {}
+    for key, (name, parse) in ENVIRONMENT.items():
+        if not os.environ.get(name):
+            continue
+        try:
+            settings[key] = parse(os.environ[name])
+        except ValueError as exc:
+            raise ConfigurationError(f"{name} cannot be read: {exc}") from exc
+    return settings
 
 
 def check(config: dict) -> None:
@@ -127,6 +138,13 @@ def check(config: dict) -> None:
         idle = 0
     if idle <= 0:
         raise ConfigurationError("STAFF_IDLE_MINUTES must be a positive number of minutes.")
+    warning = config.get("PATIENT_IDLE_WARNING_SECONDS")
+    reset = config.get("PATIENT_IDLE_RESET_SECONDS")
+    if not (isinstance(warning, int) and isinstance(reset, int) and 0 < warning < reset):
+        raise ConfigurationError(
+            "PATIENT_IDLE_WARNING_SECONDS and PATIENT_IDLE_RESET_SECONDS must be whole numbers "
+            "of seconds, with the warning coming before the reset (for example 120 and 180)."
+        )
     if config.get("SECRET_KEY"):
         return
     if config.get("TESTING") or config.get("DEVELOPMENT"):

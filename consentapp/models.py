@@ -135,6 +135,21 @@ class RecordOutcome:
     ALL = (ELIGIBLE, NEEDS_REVIEW, NOT_ELIGIBLE)
 
 
+class SignatureMethod:
+    DRAWN = "drawn"
+    TYPED = "typed"
+    ALL = (DRAWN, TYPED)
+
+
+class Relationship:
+    """Who may sign for a patient (ConsentRecord.representative["relationship"])."""
+
+    PARENT = "parent"
+    GUARDIAN = "guardian"
+    LEGAL_REPRESENTATIVE = "legal_representative"
+    ALL = (PARENT, GUARDIAN, LEGAL_REPRESENTATIVE)
+
+
 class ConsentRecord(db.Model):
     """What one patient saw, answered and (when eligible) signed. Never updated."""
 
@@ -161,7 +176,18 @@ class ConsentRecord(db.Model):
     accepted_statements: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Null when the screening ended the journey before a signature was offered.
     signer_name: Mapped[str | None] = mapped_column(String(200))
+    # Strokes of a drawn signature; null when the signer typed their name instead.
     signature: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # "drawn" or "typed" (SignatureMethod); null when nothing was signed. Records from before
+    # this column existed could only be drawn.
+    signature_method: Mapped[str | None] = mapped_column(String(10))
+    # {"name", "relationship"}: a parent, guardian or legal representative signed for the
+    # patient (always so for a patient under 18).
+    representative: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    interpreter: Mapped[dict[str, str] | None] = mapped_column(JSON)  # {"name", "language"}
+    witness: Mapped[dict[str, str] | None] = mapped_column(JSON)  # {"name"}
+    # The check of understanding: [{"key", "attempts": [option values...], "correct": bool}].
+    teach_back: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     signed_at: Mapped[datetime | None]
     completed_at: Mapped[datetime] = mapped_column(default=utcnow)
     user_agent: Mapped[str] = mapped_column(String(400), default="")

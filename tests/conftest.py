@@ -216,6 +216,7 @@ def make_record(app):
                     answers=answers,
                     acknowledged_risks=("bruising",) if signed else (),
                     signer_name=name if signed else None,
+                    signature_method="drawn" if signed else None,
                     signature=parse(drawn_signature(), 6000) if signed else None,
                 ))
                 return record.id
