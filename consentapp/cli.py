@@ -1,5 +1,5 @@
-"""Command-line tools: `flask --app wsgi create-staff | forms check | forms preview | worker |
-verify | audit check`."""
+"""Command-line tools: staff accounts, `forms check | preview`, `verify`, `audit check`,
+the PDF worker, `purge-drafts`."""
 
 import statistics
 import time
@@ -8,14 +8,12 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import func, select
 
+from .drafts import idle_limit, purge_stale_drafts
 from .extensions import db
-from .models import StaffRole, StaffUser
-from .passwords import hash_password
+from .models import StaffRole
 from .procedures import load_all
-
-MIN_PASSWORD_LENGTH = 12
+from .staff import accounts
 
 forms_cli = AppGroup("forms", help="Check and preview procedure definitions.")
 audit_cli = AppGroup("audit", help="Check the integrity of the records' history.")
@@ -26,24 +24,51 @@ audit_cli = AppGroup("audit", help="Check the integrity of the records' history.
 @click.argument("email")
 @click.option("--role", required=True, type=click.Choice(StaffRole.ALL, case_sensitive=False))
 @click.option("--password", help="Prompted for (hidden) when not given.")
-def create_staff(email: str, role: str, password: str | None) -> None:
+@click.option("--name", "full_name", default="", help="The person's full name, shown on records.")
+def create_staff(email: str, role: str, password: str | None, full_name: str) -> None:
     """Create a staff account that signs in with EMAIL."""
-    email = email.strip().lower()
-    if "@" not in email or len(email) > 254:
-        raise click.ClickException(f"'{email}' is not an email address.")
-    if db.session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email)):
-        raise click.ClickException(f"A staff account for {email} already exists.")
-    if password is None:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise click.ClickException(
-            f"The password must be at least {MIN_PASSWORD_LENGTH} characters long."
-        )
-    db.session.add(
-        StaffUser(email=email, password_hash=hash_password(password), role=role.lower())
-    )
-    db.session.commit()
+    try:
+        email = accounts.normalise_email(email)
+        if accounts.find(email) is not None:
+            raise accounts.AccountError(f"A staff account for {email} already exists.")
+        if password is None:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        accounts.create(email, role.lower(), full_name=full_name, password=password)
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
     click.echo(f"Created {role.lower()} account {email}.")
+
+
+@click.command("deactivate-staff")
+@with_appcontext
+@click.argument("email")
+def deactivate_staff(email: str) -> None:
+    """Switch off the account of EMAIL and end its sessions at once (it is never deleted)."""
+    try:
+        user = accounts.find_or_fail(email)
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    if not user.active:
+        click.echo(f"{user.email} was already deactivated.")
+        return
+    ended = accounts.deactivate(user)
+    click.echo(f"Deactivated {user.email}; ended {ended} open session(s).")
+
+
+@click.command("reset-password")
+@with_appcontext
+@click.argument("email")
+def reset_password(email: str) -> None:
+    """Give EMAIL a temporary password that must be changed at the next sign-in."""
+    try:
+        user = accounts.find_or_fail(email)
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    password = accounts.reset_password(user)
+    click.echo(f"Temporary password for {user.email}: {password}")
+    click.echo("It must be changed at the next sign-in. Their open sessions were ended.")
+    if not user.active:
+        click.echo("Note: the account is deactivated; an administrator must reactivate it.")
 
 
 @forms_cli.command("check")
@@ -126,10 +151,14 @@ def audit_check() -> None:
 @click.option("--once", is_flag=True, help="Render what is pending, then exit.")
 @click.option("--poll", default=2.0, show_default=True, help="Seconds between looks for work.")
 def worker(once: bool, poll: float) -> None:
-    """Render and store the PDFs of newly committed records."""
-    from .records.service import process_pending
+    """Render and store the PDFs of newly committed records (and purge abandoned drafts)."""
+    from .records.service import DRAFT_PURGE_EVERY_SECONDS, process_pending
 
+    next_purge = 0.0
     while True:
+        if time.monotonic() >= next_purge:
+            purge_stale_drafts(idle_limit())
+            next_purge = time.monotonic() + DRAFT_PURGE_EVERY_SECONDS
         stored = process_pending()
         db.session.remove()
         if stored:
@@ -139,6 +168,14 @@ def worker(once: bool, poll: float) -> None:
         time.sleep(poll)
 
 
+@click.command("purge-drafts")
+@with_appcontext
+def purge_drafts() -> None:
+    """Delete patient drafts left untouched longer than PATIENT_IDLE_RESET_SECONDS."""
+    removed = purge_stale_drafts(idle_limit())
+    click.echo(f"Removed {removed} abandoned draft(s).")
+
+
 def init_app(app: Flask) -> None:
     from .operations import backup, export_cli, records_cli
 
@@ -146,7 +183,10 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(export_cli)
     app.cli.add_command(records_cli)
     app.cli.add_command(create_staff)
+    app.cli.add_command(deactivate_staff)
+    app.cli.add_command(reset_password)
     app.cli.add_command(forms_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(verify)
     app.cli.add_command(worker)
+    app.cli.add_command(purge_drafts)

@@ -33,6 +33,16 @@ def defaults(instance_path: str) -> dict:
         # worker: only `flask --app wsgi worker` renders.
         "PDF_RENDER_MODE": "thread",
         "RATELIMIT_STORAGE_URI": "memory://",
+        # A moving window: no burst of fresh attempts the moment a fixed window turns over.
+        "RATELIMIT_STRATEGY": "moving-window",
+        # Failed staff sign-ins allowed per account and per client address.
+        "STAFF_LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
+        "STAFF_LOGIN_LIMIT_PER_ADDRESS": "30 per 15 minutes",
+        # Automatic logoff (HIPAA 164.312(a)(2)(iii)) after this long without a request, with
+        # a warning on the page this many seconds before.
+        "STAFF_IDLE_MINUTES": 15,
+        "STAFF_IDLE_WARNING_SECONDS": 120,
+        "STAFF_PAGE_SIZE": 50,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Strict",
         "SESSION_COOKIE_SECURE": False,
@@ -43,6 +53,11 @@ def defaults(instance_path: str) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "BABEL_DEFAULT_LOCALE": "en",
         "SIGNATURE_MAX_POINTS": 6000,
+        # A shared tablet left alone: warn after this many idle seconds, and after the reset
+        # time wipe the draft and show the welcome screen (the server also refuses a draft
+        # untouched for longer than the reset time).
+        "PATIENT_IDLE_WARNING_SECONDS": 120,
+        "PATIENT_IDLE_RESET_SECONDS": 180,
         "DEVELOPMENT": False,
         # Behind a reverse proxy: how many proxies set X-Forwarded-For / -Proto (0: none).
         "PROXY_FIX_X_FOR": 0,
@@ -73,6 +88,7 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "FORMS_DIR": ("CONSENT_FORMS_DIR", str),
     "PDF_RENDER_MODE": ("PDF_RENDER_MODE", str),
     "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
+    "STAFF_IDLE_MINUTES": ("STAFF_IDLE_MINUTES", float),
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _bool),
     "DEVELOPMENT": ("CONSENT_DEVELOPMENT", _bool),
     "PROXY_FIX_X_FOR": ("PROXY_FIX_X_FOR", int),
@@ -84,15 +100,21 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "SEAL_TSA_URL": ("SEAL_TSA_URL", str),
     "SEAL_TSA_ROOT_CERT": ("SEAL_TSA_ROOT_CERT", str),
     "PUBLIC_BASE_URL": ("PUBLIC_BASE_URL", str),
+    "PATIENT_IDLE_WARNING_SECONDS": ("PATIENT_IDLE_WARNING_SECONDS", int),
+    "PATIENT_IDLE_RESET_SECONDS": ("PATIENT_IDLE_RESET_SECONDS", int),
 }
 
 
 def from_environment() -> dict:
-    return {
-        key: parse(os.environ[name])
-        for key, (name, parse) in ENVIRONMENT.items()
-        if os.environ.get(name)
-    }
+    settings = {}
+    for key, (name, parse) in ENVIRONMENT.items():
+        if not os.environ.get(name):
+            continue
+        try:
+            settings[key] = parse(os.environ[name])
+        except ValueError as exc:
+            raise ConfigurationError(f"{name} cannot be read: {exc}") from exc
+    return settings
 
 
 def check(config: dict) -> None:
@@ -109,6 +131,19 @@ def check(config: dict) -> None:
         raise ConfigurationError(
             "SEAL_TSA_URL is set but SEAL_TSA_ROOT_CERT is not: name the PEM file of the "
             "timestamp authority's root certificate, so timestamps can be checked."
+        )
+    try:
+        idle = float(config.get("STAFF_IDLE_MINUTES", 0))
+    except (TypeError, ValueError):
+        idle = 0
+    if idle <= 0:
+        raise ConfigurationError("STAFF_IDLE_MINUTES must be a positive number of minutes.")
+    warning = config.get("PATIENT_IDLE_WARNING_SECONDS")
+    reset = config.get("PATIENT_IDLE_RESET_SECONDS")
+    if not (isinstance(warning, int) and isinstance(reset, int) and 0 < warning < reset):
+        raise ConfigurationError(
+            "PATIENT_IDLE_WARNING_SECONDS and PATIENT_IDLE_RESET_SECONDS must be whole numbers "
+            "of seconds, with the warning coming before the reset (for example 120 and 180)."
         )
     if config.get("SECRET_KEY"):
         return

@@ -3,10 +3,11 @@
 import re
 from datetime import date
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     Field,
     HiddenField,
     RadioField,
@@ -16,9 +17,18 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.utils import unset_value
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
-from .procedures import Question, QuestionStep, RisksPage, Statement
+from .models import Relationship, SignatureMethod
+from .procedures import Question, QuestionStep, RisksPage, Statement, TeachBackQuestion
 
 # C0 control characters other than tab and newlines: never typed by a person, and
 # PostgreSQL refuses NUL in text outright.
@@ -51,15 +61,44 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
+class DatePartsField(Field):
+    """A date typed in three boxes, day, month and year (named NAME-day, NAME-month,
+    NAME-year). Unlike a date picker it reads the same on every tablet, whatever its
+    language settings, and nobody has to guess an order or scroll back through decades."""
+
+    PARTS = ("day", "month", "year")
+    INVALID = _l("Please check the date. For example: 25 3 1970.")
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        self.process_errors = []
+        if data is unset_value:
+            data = self.default() if callable(self.default) else self.default
+        self.object_data = self.data = data
+        self.parts = dict.fromkeys(self.PARTS, "")
+        if isinstance(data, date):
+            self.parts = {"day": str(data.day), "month": str(data.month), "year": str(data.year)}
+        if formdata is None:
+            return
+        self.parts = {part: (formdata.get(f"{self.name}-{part}") or "").strip()
+                      for part in self.PARTS}
+        self.raw_data = [self.parts[part] for part in self.PARTS]
+        self.data = None
+        if not any(self.raw_data):
+            return
+        try:
+            self.data = date(int(self.parts["year"]), int(self.parts["month"]),
+                             int(self.parts["day"]))
+        except ValueError:
+            self.process_errors.append(str(self.INVALID))
+
+
 class AboutYouForm(BaseForm):
     full_name = StringField(
         "Your full name",
         validators=[DataRequired("Please type your full name."), at_most(200)],
     )
-    date_of_birth = DateField(
-        "Your date of birth",
-        validators=[DataRequired("Please enter your date of birth, for example 1970-03-25.")],
-        description="Year, month and day.",
+    date_of_birth = DatePartsField(
+        "Your date of birth", description=_l("For example: 25 3 1970."),
     )
     contact = StringField(
         "Phone or email (optional)",
@@ -68,6 +107,10 @@ class AboutYouForm(BaseForm):
     )
 
     def validate_date_of_birth(self, field):
+        if not any(field.parts.values()):
+            raise StopValidation("Please enter your date of birth.")
+        if field.data is None:  # the boxes did not make a date; process_errors says why
+            raise StopValidation()
         today = date.today()
         if field.data > today:
             raise ValidationError("Your date of birth cannot be in the future.")
@@ -124,11 +167,23 @@ def risks_form(page: RisksPage) -> type[BaseForm]:
     return type("RisksForm", (BaseForm,), fields)
 
 
+def _opening(text: str, words: int = 6) -> str:
+    """The first words of a statement, enough to say which one an error is about."""
+    parts = text.split()
+    return " ".join(parts[:words]) + ("…" if len(parts) > words else "")
+
+
 def sign_form(statements: tuple[Statement, ...]) -> type[BaseForm]:
-    message = "Please tick this box to agree, or hand the tablet back to ask a question."
+    """Built per request. Each message quotes its statement's opening words, because the
+    error summary lists them all; plain gettext, not lazy_gettext, so the quoted text is
+    escaped like any other (Flask-Babel's lazy strings count as safe HTML)."""
     fields: dict[str, Field] = {
         f"agree_{statement.key}": BooleanField(
-            statement.text, validators=[DataRequired(message)]
+            statement.text,
+            validators=[DataRequired(gettext(
+                "Please tick “%(statement)s” to agree, or hand the tablet back to ask a "
+                "question.", statement=_opening(statement.text),
+            ))],
         )
         for statement in statements
     }
@@ -136,5 +191,103 @@ def sign_form(statements: tuple[Statement, ...]) -> type[BaseForm]:
         "Type your full name",
         validators=[DataRequired("Please type your full name."), at_most(200)],
     )
+    # "typed" is what a page without JavaScript sends: the drawing pad needs a script, and
+    # the script switches a fresh page to "drawn" (see static/js/signature.js).
+    fields["signature_method"] = RadioField(
+        _l("How would you like to sign?"),
+        choices=[
+            SelectChoice(SignatureMethod.DRAWN, _l("Draw my signature with my finger")),
+            SelectChoice(SignatureMethod.TYPED, _l("Type my name as my signature")),
+        ],
+        default=SignatureMethod.TYPED,
+        validators=[InputRequired(_l("Please choose how you would like to sign."))],
+    )
     fields["signature"] = HiddenField("Signature")
     return type("SignForm", (BaseForm,), fields)
+
+
+RELATIONSHIPS = (
+    (Relationship.PARENT, _l("Parent")),
+    (Relationship.GUARDIAN, _l("Guardian")),
+    (Relationship.LEGAL_REPRESENTATIVE, _l("Legal representative")),
+)
+
+
+class SignerForm(BaseForm):
+    """Who signs: the patient, or a parent, guardian or legal representative for them; and
+    who else took part (an interpreter, a witness). A patient under 18 cannot sign alone."""
+
+    signer = RadioField(
+        _l("Who will sign this form?"),
+        choices=[
+            SelectChoice("self", _l("I will sign for myself")),
+            SelectChoice(
+                "representative", _l("A parent, guardian or legal representative will sign for me")
+            ),
+        ],
+        validators=[Optional()],
+    )
+    representative_name = StringField(
+        _l("Full name of the parent, guardian or legal representative"),
+        validators=[Optional(), Length(max=200)],
+    )
+    representative_relationship = RadioField(
+        _l("How are they related to the patient?"),
+        choices=[SelectChoice(value, label) for value, label in RELATIONSHIPS],
+        validators=[Optional()],
+    )
+    interpreter_name = StringField(
+        _l("Interpreter's full name"), validators=[Optional(), Length(max=200)],
+    )
+    interpreter_language = StringField(
+        _l("Language they interpreted"), validators=[Optional(), Length(max=100)],
+        description=_l("For example: Spanish, or British Sign Language."),
+    )
+    witness_name = StringField(
+        _l("Witness's full name"), validators=[Optional(), Length(max=200)],
+    )
+
+    def __init__(self, *args, patient_is_minor: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.patient_is_minor = patient_is_minor
+
+    @property
+    def representative_signs(self) -> bool:
+        return self.patient_is_minor or self.signer.data == "representative"
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        problems = []
+        if not self.patient_is_minor and self.signer.data not in ("self", "representative"):
+            problems.append((self.signer, _l("Please choose who will sign this form.")))
+        if self.representative_signs:
+            if not self.representative_name.data:
+                problems.append((self.representative_name, _l(
+                    "Please type the full name of the parent, guardian or legal representative."
+                )))
+            if self.representative_relationship.data not in dict(RELATIONSHIPS):
+                problems.append((self.representative_relationship, _l(
+                    "Please choose if they are a parent, guardian or legal representative."
+                )))
+        if self.interpreter_name.data and not self.interpreter_language.data:
+            problems.append((self.interpreter_language, _l(
+                "Please type the language the interpreter used."
+            )))
+        if self.interpreter_language.data and not self.interpreter_name.data:
+            problems.append((self.interpreter_name, _l("Please type the interpreter's name.")))
+        for field, message in problems:
+            field.errors = [*field.errors, message]
+        return valid and not problems
+
+
+def teach_back_form(questions: tuple[TeachBackQuestion, ...]) -> type[BaseForm]:
+    """One radio group per question, named by the question's key."""
+    fields = {
+        question.key: RadioField(
+            question.question,
+            choices=[SelectChoice(option.value, option.label) for option in question.options],
+            validators=[InputRequired(_l("Please choose an answer."))],
+        )
+        for question in questions
+    }
+    return type("TeachBackForm", (BaseForm,), fields)

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, event
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -32,18 +32,67 @@ class StaffRole:
 
 
 class StaffUser(UserMixin, db.Model):
+    """One account per person, identified by their email (stored lower-case).
+
+    Accounts are deactivated, never deleted: the audit trail names them for years.
+    """
+
     __tablename__ = "staff_users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True)
+    # Set by an administrator's password reset: the temporary password opens only the
+    # page where the person chooses their own.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deactivated_at: Mapped[datetime | None]
+
+    sessions: Mapped[list["StaffSession"]] = relationship(
+        back_populates="user", order_by="StaffSession.id"
+    )
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.email
+
+
+class SessionEnd:
+    """Why a staff session ended."""
+
+    SIGNED_OUT = "signed_out"
+    IDLE = "idle"
+    DEACTIVATED = "deactivated"
+    PASSWORD_CHANGED = "password_changed"
+    HANDED_OVER = "handed_over"
+
+
+class StaffSession(db.Model):
+    """A signed-in staff session. The cookie carries a random token; only its hash is stored.
+
+    The row is the authority: signing out, idling, deactivation or a password reset end it
+    here, so a copied cookie stops working at once even though cookies are signed, not stored.
+    """
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(64), default="")
+
+    user: Mapped[StaffUser] = relationship(back_populates="sessions")
 
 
 class DefinitionSnapshot(db.Model):
@@ -86,6 +135,21 @@ class RecordOutcome:
     ALL = (ELIGIBLE, NEEDS_REVIEW, NOT_ELIGIBLE)
 
 
+class SignatureMethod:
+    DRAWN = "drawn"
+    TYPED = "typed"
+    ALL = (DRAWN, TYPED)
+
+
+class Relationship:
+    """Who may sign for a patient (ConsentRecord.representative["relationship"])."""
+
+    PARENT = "parent"
+    GUARDIAN = "guardian"
+    LEGAL_REPRESENTATIVE = "legal_representative"
+    ALL = (PARENT, GUARDIAN, LEGAL_REPRESENTATIVE)
+
+
 class ConsentRecord(db.Model):
     """What one patient saw, answered and (when eligible) signed. Never updated."""
 
@@ -100,6 +164,9 @@ class ConsentRecord(db.Model):
     definition_sha256: Mapped[str] = mapped_column(ForeignKey("definition_snapshots.sha256"))
     language: Mapped[str] = mapped_column(String(8))
     patient_name: Mapped[str] = mapped_column(String(200))
+    # The name case-folded and stripped of accents (records.search.search_key), so that
+    # staff find "Núñez" by typing "nunez"; written once, with the record.
+    patient_name_search: Mapped[str] = mapped_column(String(400), default="", server_default="")
     patient_dob: Mapped[date]
     patient_contact: Mapped[str | None] = mapped_column(String(200))
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -109,7 +176,18 @@ class ConsentRecord(db.Model):
     accepted_statements: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Null when the screening ended the journey before a signature was offered.
     signer_name: Mapped[str | None] = mapped_column(String(200))
+    # Strokes of a drawn signature; null when the signer typed their name instead.
     signature: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # "drawn" or "typed" (SignatureMethod); null when nothing was signed. Records from before
+    # this column existed could only be drawn.
+    signature_method: Mapped[str | None] = mapped_column(String(10))
+    # {"name", "relationship"}: a parent, guardian or legal representative signed for the
+    # patient (always so for a patient under 18).
+    representative: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    interpreter: Mapped[dict[str, str] | None] = mapped_column(JSON)  # {"name", "language"}
+    witness: Mapped[dict[str, str] | None] = mapped_column(JSON)  # {"name"}
+    # The check of understanding: [{"key", "attempts": [option values...], "correct": bool}].
+    teach_back: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     signed_at: Mapped[datetime | None]
     completed_at: Mapped[datetime] = mapped_column(default=utcnow)
     user_agent: Mapped[str] = mapped_column(String(400), default="")
@@ -120,10 +198,12 @@ class ConsentRecord(db.Model):
     pdfs: Mapped[list["RecordPdf"]] = relationship(
         back_populates="record", order_by="RecordPdf.version"
     )
+    listing: Mapped["RecordListing"] = relationship(back_populates="record")
 
     __table_args__ = (
         Index("ix_consent_records_completed_at", "completed_at"),
         Index("ix_consent_records_patient_name", "patient_name"),
+        Index("ix_consent_records_patient_name_search", "patient_name_search"),
     )
 
     @property
@@ -142,6 +222,10 @@ class EventKind:
     PDF_RENDER_FAILED = "pdf_render_failed"
     VIEWED = "viewed"
     DOWNLOADED = "downloaded"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    COUNTERSIGNED = "countersigned"
+    WITHDRAWN = "withdrawn"
 
 
 class RecordEvent(db.Model):
@@ -163,9 +247,13 @@ class RecordEvent(db.Model):
 
     record: Mapped[ConsentRecord] = relationship(back_populates="events")
 
+    # Unique links of the hash chain; the audit page filters by who and when.
     __table_args__ = (
         db.UniqueConstraint("prev_hash", name="uq_record_events_prev_hash"),
         db.UniqueConstraint("hash", name="uq_record_events_hash"),
+        Index("ix_record_events_created_at", "created_at"),
+        Index("ix_record_events_actor_created", "actor", "created_at"),
+        Index("ix_record_events_kind_created", "kind", "created_at"),
     )
 
 
@@ -195,6 +283,51 @@ class VerificationCode(db.Model):
 
     __table_args__ = (
         db.UniqueConstraint("record_id", name="uq_verification_codes_record_id"),
+    )
+
+
+class RecordStatus:
+    """Where a record stands for staff; derived from its outcome and events (records.status)."""
+
+    SIGNED = "signed"
+    NEEDS_REVIEW = "needs_review"
+    DECLINED = "declined"
+    NOT_ELIGIBLE = "not_eligible"
+    WITHDRAWN = "withdrawn"
+    ALL = (NEEDS_REVIEW, SIGNED, DECLINED, NOT_ELIGIBLE, WITHDRAWN)
+
+
+class RecordListing(db.Model):
+    """One narrow row per record: what the dashboard filters, sorts and counts by.
+
+    The name key, birth date, procedure and time are copied from the record when it is
+    committed; the status is derived from its events (records.status) and rewritten in the
+    same transaction as each event that changes it. The record and its events stay untouched,
+    and a search over 100,000 records reads this small table, not the records' answers.
+    """
+
+    __tablename__ = "record_listings"
+
+    record_id: Mapped[str] = mapped_column(ForeignKey("consent_records.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+    patient_name_search: Mapped[str] = mapped_column(String(400))
+    patient_dob: Mapped[date]
+    procedure_slug: Mapped[str] = mapped_column(String(64))
+    completed_at: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    record: Mapped[ConsentRecord] = relationship(back_populates="listing")
+
+    # Covering indexes (tests/bench/search_bench.py measures them): the default order, deep
+    # pages and a name search's page read only the first; the status tabs, the review queue
+    # and the counts of a name search read only the second, never the table.
+    __table_args__ = (
+        Index("ix_record_listings_completed", "completed_at", "record_id", "patient_name_search"),
+        Index("ix_record_listings_status", "status", "completed_at", "record_id",
+              "patient_name_search"),
+        Index("ix_record_listings_patient_name_search", "patient_name_search"),
+        Index("ix_record_listings_patient_dob", "patient_dob"),
+        Index("ix_record_listings_procedure_completed", "procedure_slug", "completed_at"),
     )
 
 

@@ -20,7 +20,10 @@ SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 KEY_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 # The patient flow's own steps; a question step may not take one of these names.
 RESERVED_STEP_KEYS = frozenset(
-    {"about", "outcome", "expect", "benefits", "risks", "alternatives", "review", "sign"}
+    {
+        "about", "outcome", "expect", "benefits", "risks", "alternatives", "understanding",
+        "signer", "review", "sign",
+    }
 )
 
 
@@ -119,6 +122,31 @@ class Statement(Strict):
     text: str = Field(min_length=1)
 
 
+class TeachBackQuestion(Strict):
+    """A short question asked before signing, to check the patient understood (teach-back).
+
+    A wrong answer shows `explanation` and the question is asked again.
+    """
+
+    key: str = Field(pattern=KEY_PATTERN)
+    question: str = Field(min_length=1)
+    options: tuple[Option, ...] = Field(min_length=2)
+    answer: str = Field(pattern=KEY_PATTERN)
+    explanation: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _answer_is_an_option(self) -> TeachBackQuestion:
+        values = [option.value for option in self.options]
+        if len(values) != len(set(values)):
+            raise ValueError(f"teach_back '{self.key}' repeats an option value")
+        if self.answer not in values:
+            raise ValueError(f"teach_back '{self.key}': answer '{self.answer}' is not an option")
+        return self
+
+    def label_for(self, value: str) -> str:
+        return next((o.label for o in self.options if o.value == value), value)
+
+
 class Definition(Strict):
     slug: str = Field(pattern=SLUG_PATTERN)
     version: str = Field(min_length=1, max_length=32)
@@ -134,6 +162,7 @@ class Definition(Strict):
     risks: RisksPage
     alternatives: InfoPage
     consent_statements: tuple[Statement, ...] = Field(min_length=1)
+    teach_back: tuple[TeachBackQuestion, ...] = ()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Definition:
@@ -162,6 +191,7 @@ class Definition(Strict):
         for name, keys in (
             ("risks.items", [risk.key for risk in self.risks.items]),
             ("consent_statements", [s.key for s in self.consent_statements]),
+            ("teach_back", [question.key for question in self.teach_back]),
         ):
             if len(keys) != len(set(keys)):
                 raise ValueError(f"{name}: two entries share a key")

@@ -9,10 +9,19 @@ import json
 import math
 from dataclasses import dataclass
 
-MIN_INK_LENGTH = 60  # canvas pixels: a tap or a dot is not a signature
-MIN_EXTENT = 25  # the drawing must span at least this much one way or the other
+# What counts as a signature, relative to the pad it was drawn on (700 x 220 on the tablet),
+# so a pad of another size is judged the same way. A mark of two crossed strokes (an "X",
+# the signature of someone who cannot write) passes; a tap, a dot, a tiny squiggle in a
+# corner or one straight swipe does not.
+MIN_EXTENT_FRACTION = 0.08  # the drawing spans at least 8% of the pad's width (56 of 700 px)
+MIN_INK_FRACTION = 0.2  # and its lines are at least 20% of the width long in all (140 px)
+# One straight stroke has exactly as much ink as it spans (1.0); a shaky one a little more;
+# even a shallow 45-degree zig-zag has 1.41, handwriting 3 and up.
+MIN_INK_PER_EXTENT = 1.25
 UNREADABLE = "We could not read the signature. Please press Clear and sign again."
 TOO_LONG = "That signature is too long. Please press Clear and sign again."
+TOO_SMALL = "That signature is too small. Please sign across the box."
+A_LINE = "That is a single line, not a signature. Please press Clear and sign your name."
 
 
 class SignatureError(ValueError):
@@ -33,11 +42,19 @@ class Signature:
         }
 
     def svg_path(self) -> str:
+        """Smooth vector strokes: quadratic curves through the midpoints between the points
+        the pad sampled, as the pad itself draws them (static/js/signature.js)."""
         parts = []
         for stroke in self.strokes:
-            (x0, y0), *rest = stroke
+            (x0, y0) = stroke[0]
             parts.append(f"M{x0:.1f} {y0:.1f}")
-            parts.extend(f"L{x:.1f} {y:.1f}" for x, y in rest or [(x0 + 0.1, y0)])
+            if len(stroke) == 1:
+                parts.append(f"L{x0 + 0.1:.1f} {y0:.1f}")
+                continue
+            for (x, y), (next_x, next_y) in itertools.pairwise(stroke[1:]):
+                parts.append(f"Q{x:.1f} {y:.1f} {(x + next_x) / 2:.1f} {(y + next_y) / 2:.1f}")
+            last_x, last_y = stroke[-1]
+            parts.append(f"L{last_x:.1f} {last_y:.1f}")
         return " ".join(parts)
 
 
@@ -80,9 +97,17 @@ def parse(raw: str | None, max_points: int) -> Signature:
         raise SignatureError(UNREADABLE)
     if not cleaned:
         raise SignatureError("Please sign with your finger in the box.")
-    ink = sum(math.dist(a, b) for stroke in cleaned for a, b in itertools.pairwise(stroke))
-    xs = [x for stroke in cleaned for x, _ in stroke]
-    ys = [y for stroke in cleaned for _, y in stroke]
-    if ink < MIN_INK_LENGTH or max(max(xs) - min(xs), max(ys) - min(ys)) < MIN_EXTENT:
-        raise SignatureError("That signature is too small. Please sign across the box.")
+    check_size(cleaned, width)
     return Signature(width, height, tuple(cleaned))
+
+
+def check_size(strokes: list[tuple[tuple[float, float], ...]], pad_width: int) -> None:
+    """Refuse a drawing too small or too simple to be anyone's signature."""
+    ink = sum(math.dist(a, b) for stroke in strokes for a, b in itertools.pairwise(stroke))
+    xs = [x for stroke in strokes for x, _ in stroke]
+    ys = [y for stroke in strokes for _, y in stroke]
+    extent = max(max(xs) - min(xs), max(ys) - min(ys))
+    if extent < MIN_EXTENT_FRACTION * pad_width or ink < MIN_INK_FRACTION * pad_width:
+        raise SignatureError(TOO_SMALL)
+    if ink < MIN_INK_PER_EXTENT * extent:
+        raise SignatureError(A_LINE)

@@ -6,10 +6,11 @@ comes from the real Alembic migrations, once per run; each test starts with empt
 
 import os
 import re
+from datetime import date
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from consentapp import create_app
 from consentapp.extensions import db
@@ -145,3 +146,79 @@ def auth(app, client) -> AuthActions:
 @pytest.fixture
 def journey(client) -> PatientJourney:
     return PatientJourney(client)
+
+
+def sign_in(client, email: str, password: str = STAFF_PASSWORD, next_url: str | None = None):
+    page = client.get("/staff/login")
+    url = "/staff/login" + (f"?next={next_url}" if next_url else "")
+    return client.post(
+        url, data={"email": email, "password": password, "csrf_token": csrf_token(page.text)}
+    )
+
+
+@pytest.fixture
+def staff(app):
+    """Factory: a test client of its own, signed in through the form as an account of `role`."""
+
+    def make(role: str, email: str | None = None, full_name: str = ""):
+        email = email or f"{role}@example.org"
+        with app.app_context():
+            if db.session.scalar(select(StaffUser).where(StaffUser.email == email)) is None:
+                db.session.add(StaffUser(
+                    email=email, full_name=full_name, role=role,
+                    password_hash=hash_password(STAFF_PASSWORD),
+                ))
+                db.session.commit()
+        client = app.test_client()
+        response = sign_in(client, email)
+        assert response.status_code == 302, response.text
+        return client
+
+    return make
+
+
+@pytest.fixture
+def make_record(app):
+    """Factory: commit a record straight through the records service (no PDF rendered).
+
+    `screening_yes` names the screening questions answered yes (see forms/microneedling);
+    `at` fixes the completion time (naive UTC).
+    """
+    from consentapp import catalog
+    from consentapp.records import service
+    from consentapp.records.service import Submission, commit_record
+    from consentapp.signature import parse
+
+    from .journey import SCREENING_QUESTIONS, drawn_signature
+
+    counter = iter(range(1_000_000))
+
+    def make(name="Maria Example", dob="1971-04-09", *screening_yes, at=None) -> str:
+        with app.app_context():
+            item = catalog.available()[("microneedling", "en")]
+            catalog.snapshot(item)
+            db.session.commit()  # as the tablet does when a patient starts
+            answers = {key: "yes" if key in screening_yes else "no" for key in SCREENING_QUESTIONS}
+            signed = not any(
+                key in screening_yes
+                for key in ("isotretinoin", "active_skin_problem", "skin_cancer", "sunburn")
+            )
+            with pytest.MonkeyPatch.context() as patch:
+                if at is not None:
+                    patch.setattr(service, "utcnow", lambda: at)
+                record = commit_record(item.definition, Submission(
+                    submission_key=f"test-{next(counter)}-{name}",
+                    definition_sha256=item.sha256,
+                    language="en",
+                    patient_name=name,
+                    patient_dob=date.fromisoformat(dob),
+                    patient_contact=None,
+                    answers=answers,
+                    acknowledged_risks=("bruising",) if signed else (),
+                    signer_name=name if signed else None,
+                    signature_method="drawn" if signed else None,
+                    signature=parse(drawn_signature(), 6000) if signed else None,
+                ))
+                return record.id
+
+    return make

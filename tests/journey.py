@@ -3,8 +3,11 @@ posting each form with the CSRF token from the page it came from."""
 
 import json
 import re
+from pathlib import Path
 
 from flask.testing import FlaskClient
+
+from consentapp.procedures import load_file
 
 SCREENING_QUESTIONS = (
     "isotretinoin", "active_skin_problem", "skin_condition", "skin_cancer", "keloids",
@@ -15,6 +18,18 @@ RISK_KEYS = (
     "bruising", "scarring", "infection", "redness_swelling", "bleeding", "dryness",
     "pigment_change", "cold_sore_flare", "numbing_allergy", "no_guarantee",
 )
+
+
+SHIPPED_DEFINITION = load_file(
+    Path(__file__).resolve().parent.parent / "forms" / "microneedling" / "en.toml"
+).definition
+SHIPPED_VERSION = SHIPPED_DEFINITION.version
+# Teach-back: the right answer to each question, and a wrong one.
+RIGHT_ANSWERS = {q.key: q.answer for q in SHIPPED_DEFINITION.teach_back}
+WRONG_ANSWERS = {
+    q.key: next(o.value for o in q.options if o.value != q.answer)
+    for q in SHIPPED_DEFINITION.teach_back
+}
 
 
 def drawn_signature() -> str:
@@ -51,8 +66,12 @@ class PatientJourney:
         return self.post("/start", {"procedure": procedure})
 
     def about(self, name="Maria Example", dob="1971-04-09", contact=""):
+        """dob as YYYY-MM-DD, typed into the day, month and year boxes."""
+        year, month, day = (dob.split("-") + ["", ""])[:3] if "-" in dob else (dob, "", "")
         return self.post(
-            "/step/about", {"full_name": name, "date_of_birth": dob, "contact": contact}
+            "/step/about",
+            {"full_name": name, "date_of_birth-day": day, "date_of_birth-month": month,
+             "date_of_birth-year": year, "contact": contact},
         )
 
     def concerns(self, **overrides):
@@ -76,12 +95,33 @@ class PatientJourney:
     def risks(self, skip: tuple[str, ...] = ()):
         return self.post("/step/risks", {f"ack_{key}": "y" for key in RISK_KEYS if key not in skip})
 
-    def sign(self, name="Maria Example", signature=None, skip_statements: tuple[str, ...] = ()):
+    def understanding(self, **answers):
+        return self.post("/step/understanding", {**RIGHT_ANSWERS, **answers})
+
+    def signer(self, signer="self", **fields):
+        data = {"signer": signer, "representative_name": "", "interpreter_name": "",
+                "interpreter_language": "", "witness_name": ""}
+        data.update(fields)
+        return self.post("/step/signer", data)
+
+    def sign(
+        self, name="Maria Example", signature=None, skip_statements: tuple[str, ...] = (),
+        method="drawn",
+    ):
         statements = re.findall(r'name="(agree_[a-z_]+)"', self.page.text)
         data = {key: "y" for key in statements if key.removeprefix("agree_") not in skip_statements}
         data["signer_name"] = name
-        data["signature"] = drawn_signature() if signature is None else signature
+        data["signature_method"] = method
+        if method == "drawn":
+            data["signature"] = drawn_signature() if signature is None else signature
         return self.post("/step/sign", data)
+
+    def after_alternatives(self, **signer):
+        """From the alternatives page to the signature page: teach-back, who signs, review."""
+        self.continue_("alternatives")
+        self.understanding()
+        self.signer(**signer)
+        self.continue_("review")
 
     def to_signature(self, *screening_yes: str, name="Maria Example", dob="1971-04-09"):
         """Everything up to the signature screen, answering as an ordinary eligible patient."""
@@ -93,8 +133,7 @@ class PatientJourney:
         self.continue_("expect")
         self.continue_("benefits")
         self.risks()
-        self.continue_("alternatives")
-        self.continue_("review")
+        self.after_alternatives()
         assert self.path == "/step/sign", self.path
         return self.page
 

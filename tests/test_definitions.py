@@ -68,10 +68,10 @@ def test_eligibility_follows_the_rules_in_the_definition(shipped, yes, outcome):
     assert all(len(reason.text) > 20 for reason in result.reasons)
 
 
-def test_forms_check_passes_on_the_shipped_forms(runner):
+def test_forms_check_passes_on_the_shipped_forms(runner, shipped):
     result = runner.invoke(args=["forms", "check"])
     assert result.exit_code == 0, result.output
-    assert "ok    microneedling (en) version 1.0.0" in result.output
+    assert f"ok    microneedling (en) version {shipped.definition.version}" in result.output
 
 
 @pytest.mark.parametrize(
@@ -116,3 +116,47 @@ def test_a_slug_must_match_its_folder(forms_copy):
     (forms_copy / "microneedling").rename(moved)
     with pytest.raises(DefinitionError, match="slug: 'microneedling' must match its folder"):
         load_file(moved / "en.toml")
+
+
+def test_the_shipped_definition_checks_understanding_with_three_questions(shipped):
+    teach_back = shipped.definition.teach_back
+    assert len(teach_back) == 3
+    assert teach_back[0].question == "How long until results show?"
+    for question in teach_back:
+        assert question.answer in {option.value for option in question.options}
+        assert len(question.explanation) > 20
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "expected"),
+    [
+        ('answer = "months"', 'answer = "years"', "teach_back 'results_time': answer 'years'"),
+        ('key = "infection_signs"', 'key = "results_time"', "teach_back: two entries share"),
+        ('explanation = "Results build slowly.', 'explanatoin = "Results build slowly.',
+         "teach_back.0.explanatoin: unknown key"),
+    ],
+)
+def test_a_bad_teach_back_question_is_refused_naming_it(forms_copy, replace, by, expected):
+    path = forms_copy / "microneedling" / "en.toml"
+    source = path.read_text()
+    assert replace in source
+    path.write_text(source.replace(replace, by, 1))
+    with pytest.raises(DefinitionError, match=expected):
+        load_file(path)
+
+
+def test_a_definition_without_teach_back_skips_the_step(app, forms_copy, journey):
+    path = forms_copy / "microneedling" / "en.toml"
+    source = path.read_text()
+    path.write_text(source[: source.index("# Check of understanding")].rstrip() + "\n")
+    app.config["FORMS_DIR"] = forms_copy
+    journey.start()
+    journey.about()
+    journey.concerns()
+    journey.screening()
+    for step in ("outcome", "expect", "benefits"):
+        journey.continue_(step)
+    journey.risks()
+    page = journey.continue_("alternatives")
+    assert journey.path == "/step/signer"
+    assert "Step 9 of 11" in page.text

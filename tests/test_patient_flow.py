@@ -2,14 +2,16 @@
 
 import io
 import json
+import re
 
+import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from consentapp.extensions import db
 from consentapp.models import ConsentRecord, PatientDraft, RecordEvent, RecordPdf
 
-from .journey import RISK_KEYS, drawn_signature
+from .journey import RISK_KEYS, SHIPPED_VERSION, drawn_signature
 
 RISK_WORDS = (
     "Bruising", "Scarring", "infection", "Redness", "bleeding", "Dryness", "patches",
@@ -45,7 +47,7 @@ def test_eligible_patient_signs_and_the_record_and_pdf_hold_everything(app, jour
         assert sorted(record.acknowledged_risks) == sorted(RISK_KEYS)
         assert record.answers["concerns"] == ["fine_lines", "scars"]
         assert record.answers["isotretinoin"] == "no"
-        assert record.definition_version == "1.0.0"
+        assert record.definition_version == SHIPPED_VERSION
         assert len(record.definition_sha256) == 64
         kinds = [event.kind for event in record.events]
         assert kinds[0] == "signed"
@@ -62,7 +64,7 @@ def test_eligible_patient_signs_and_the_record_and_pdf_hold_everything(app, jour
     for word in RISK_WORDS:
         assert word.lower() in text.lower(), word
     assert text.count("Acknowledged") == len(RISK_KEYS)
-    assert "Form version" in text and "1.0.0" in text
+    assert "Form version" in text and SHIPPED_VERSION in text
     assert record.definition_sha256 in text.replace(" ", "")
     assert "Smoother skin on my cheeks" in text
     assert len(pages) >= 2
@@ -106,8 +108,7 @@ def test_needs_review_patient_is_told_and_may_continue_and_the_record_is_flagged
     journey.continue_("expect")
     journey.continue_("benefits")
     journey.risks()
-    journey.continue_("alternatives")
-    journey.continue_("review")
+    journey.after_alternatives()
     journey.sign()
 
     with app.app_context():
@@ -165,7 +166,8 @@ def test_a_dot_is_not_a_signature_and_an_unticked_statement_is_refused(app, jour
     dot = json.dumps({"width": 700, "height": 220, "strokes": [[[100, 100], [101, 101]]]})
     page = journey.sign(signature=dot, skip_statements=("voluntary",))
     assert "That signature is too small" in page.text
-    assert "Please tick this box to agree" in page.text
+    assert "Please tick “I agree to microneedling of my…” to agree" in page.text
+    assert page.text.count("Please tick “") == 2  # in the summary and by the box, once each
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ConsentRecord)) == 0
 
@@ -202,8 +204,35 @@ def test_bad_dates_are_refused_on_the_same_screen_keeping_the_name(journey):
     assert page.request.path == "/step/about"
     assert "cannot be in the future" in page.text
     assert 'value="Maria Example"' in page.text
-    page = journey.about(name="Maria Example", dob="not a date")
-    assert "Please enter your date of birth" in page.text
+    page = journey.about(name="Maria Example", dob="")
+    assert "Please enter your date of birth." in page.text
+
+
+@pytest.mark.parametrize(
+    ("day", "month", "year"),
+    [("31", "2", "1970"), ("", "3", "1970"), ("25", "3", ""), ("x", "3", "1970"),
+     ("25", "13", "1970")],
+)
+def test_a_date_of_birth_that_is_not_a_date_is_refused_keeping_the_boxes(journey, day, month,
+                                                                         year):
+    journey.start()
+    page = journey.post("/step/about", {
+        "full_name": "Maria Example", "date_of_birth-day": day, "date_of_birth-month": month,
+        "date_of_birth-year": year, "contact": "",
+    })
+    assert journey.path == "/step/about"
+    assert page.text.count("Please check the date. For example: 25 3 1970.") == 2  # summary too
+    assert 'name="date_of_birth-day" type="text" inputmode="numeric"' in page.text
+    for name, value in (("day", day), ("month", month), ("year", year)):
+        assert re.search(rf'name="date_of_birth-{name}"[^>]*value="{re.escape(value)}"',
+                         page.text), name
+    assert 'href="#date_of_birth"' in page.text and 'id="date_of_birth"' in page.text
+
+
+def test_the_date_of_birth_boxes_make_the_stored_date(app, journey):
+    journey.complete(dob="1948-02-29")
+    with app.app_context():
+        assert _only_record().patient_dob.isoformat() == "1948-02-29"
 
 
 def test_a_double_tapped_sign_creates_one_record(app, journey):
@@ -227,13 +256,14 @@ def test_the_record_pins_the_definition_the_patient_started_with(app, journey, t
     journey.to_signature()
     # The clinic edits the risks text while this patient is mid-journey.
     (forms / "en.toml").write_text(
-        source.replace('version = "1.0.0"', 'version = "1.1.0"').replace("Bruising", "Bruises")
+        source.replace(f'version = "{SHIPPED_VERSION}"', 'version = "99.0.0"')
+        .replace("Bruising", "Bruises")
     )
     journey.sign()
 
     with app.app_context():
         record = _only_record()
-        assert record.definition_version == "1.0.0"
+        assert record.definition_version == SHIPPED_VERSION
         text, _ = _pdf_text(record.latest_pdf.content)
     assert "Bruising" in text and "Bruises" not in text
 

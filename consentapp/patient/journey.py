@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from ..procedures import Definition
 
 
@@ -12,18 +14,23 @@ class Step:
 
 
 def steps_for(definition: Definition) -> list[Step]:
-    steps = [Step("about", "About you")]
+    steps = [Step("about", _("About you"))]
     for question_step in definition.question_steps:
         steps.append(Step(question_step.key, question_step.title))
         if question_step.key == definition.screening_step:
-            steps.append(Step("outcome", "Your screening result"))
+            steps.append(Step("outcome", _("Your screening result")))
     steps += [
         Step("expect", definition.what_to_expect.title),
         Step("benefits", definition.benefits.title),
         Step("risks", definition.risks.title),
         Step("alternatives", definition.alternatives.title),
-        Step("review", "Check your answers"),
-        Step("sign", "Consent and signature"),
+    ]
+    if definition.teach_back:
+        steps.append(Step("understanding", _("Check your understanding")))
+    steps += [
+        Step("signer", _("Who is signing")),
+        Step("review", _("Check your answers")),
+        Step("sign", _("Consent and signature")),
     ]
     return steps
 

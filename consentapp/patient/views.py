@@ -8,53 +8,54 @@ definition edited mid-journey never changes what this patient is shown.
 import secrets
 from datetime import date
 
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from .. import catalog
+from ..drafts import TIMED_OUT_MESSAGE, current_draft, discard_draft, save, start_draft, touch
 from ..eligibility import evaluate
-from ..extensions import db
 from ..forms import (
+    RELATIONSHIPS,
     AboutYouForm,
     ContinueForm,
+    SignerForm,
     question_step_form,
     risks_form,
     sign_form,
+    teach_back_form,
 )
-from ..models import PatientDraft, RecordOutcome
-from ..procedures import Definition
+from ..models import PatientDraft, RecordOutcome, SessionEnd, SignatureMethod
+from ..procedures import Definition, LoadedDefinition
 from ..records.document import answered_steps
 from ..records.service import AlreadySubmitted, Submission, after_commit, commit_record
 from ..signature import SignatureError, parse
-from . import bp
+from . import bp, signers, teach_back
 from .journey import done_after_saving, first_incomplete, may_open, steps_for
 
-DRAFT_KEY = "draft_id"
 FINISHED_KEY = "finished"
+PATIENT_MODE_KEY = "patient_mode"
+# Sent with every response that ends a patient's turn: the browser drops its cache and any
+# storage of this site, so Back and the next patient find nothing. Not "cookies": the
+# session cookie also carries the CSRF secret the welcome screen needs next.
+CLEAR_SITE_DATA = '"cache", "storage"'
 
 
-def _current_draft() -> PatientDraft | None:
-    draft_id = session.get(DRAFT_KEY)
-    if not draft_id:
-        return None
-    draft = db.session.get(PatientDraft, draft_id)
-    if draft is None:
-        session.pop(DRAFT_KEY, None)
-    return draft
-
-
-def _discard_draft() -> None:
-    draft = _current_draft()
-    if draft is not None:
-        db.session.delete(draft)
-        db.session.commit()
-    session.pop(DRAFT_KEY, None)
-
-
-def _save(draft: PatientDraft, **changes) -> None:
-    # JSON columns do not see in-place edits: always assign a new dict.
-    draft.data = {**draft.data, **changes}
-    db.session.commit()
+def _clearing_site_data(response):
+    response = make_response(response)
+    response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+    return response
 
 
 @bp.get("/")
@@ -67,7 +68,8 @@ def welcome():
         "patient/welcome.html",
         procedures=procedures,
         form=ContinueForm(),
-        has_draft=_current_draft() is not None,
+        has_draft=current_draft() is not None,
+        patient_mode=session.get(PATIENT_MODE_KEY, False),
     )
 
 
@@ -79,30 +81,60 @@ def start():
     item = catalog.available().get((request.form.get("procedure", ""), "en"))
     if item is None:
         abort(404)
+    return begin_patient_mode(item)
+
+
+def begin_patient_mode(item: LoadedDefinition):
+    """This browser now belongs to a patient: a fresh draft, and no staff session on it.
+
+    The session says so (PATIENT_MODE_KEY, which holds nothing about the patient); only a
+    staff sign-in leaves patient mode.
+    """
     if current_user.is_authenticated:
-        # Handing the tablet to a patient ends the staff session on this device.
+        g.session_end_reason = SessionEnd.HANDED_OVER  # read by the staff session's end
         logout_user()
-    _discard_draft()
+    discard_draft()
     session.pop(FINISHED_KEY, None)
     catalog.snapshot(item)
-    draft = PatientDraft(id=secrets.token_urlsafe(32), definition_sha256=item.sha256, data={})
-    db.session.add(draft)
-    db.session.commit()
-    session[DRAFT_KEY] = draft.id
-    return redirect(url_for(".step", key="about"))
+    start_draft(secrets.token_urlsafe(32), item.sha256)
+    session[PATIENT_MODE_KEY] = True
+    return redirect(url_for("patient.step", key="about"))
 
 
 @bp.post("/start-over")
 def start_over():
     form = ContinueForm()
     if form.validate_on_submit():
-        _discard_draft()
-    return redirect(url_for(".welcome"))
+        discard_draft()
+    return _clearing_site_data(redirect(url_for(".welcome")))
+
+
+@bp.post("/timed-out")
+def timed_out():
+    """The inactivity script's reset: wipe the draft and show the welcome screen."""
+    form = ContinueForm()
+    if form.validate_on_submit():
+        session.pop(FINISHED_KEY, None)
+        if discard_draft():
+            flash(str(TIMED_OUT_MESSAGE))
+    return _clearing_site_data(redirect(url_for(".welcome")))
+
+
+@bp.post("/still-here")
+def still_here():
+    """The "I need more time" button: the draft is in use. 204 keeps the page (and anything
+    typed on it) as it is, whether the script sent this or the form did."""
+    form = ContinueForm()
+    draft = current_draft()
+    if draft is None or not form.validate_on_submit():
+        return redirect(url_for(".welcome"))
+    touch(draft)
+    return "", 204
 
 
 @bp.route("/step/<key>", methods=["GET", "POST"])
 def step(key: str):
-    draft = _current_draft()
+    draft = current_draft()
     if draft is None:
         return redirect(url_for(".welcome"))
     definition = catalog.definition_for(draft.definition_sha256)
@@ -129,6 +161,8 @@ def step(key: str):
         "benefits": _info_page,
         "alternatives": _info_page,
         "risks": _risks,
+        "understanding": _understanding,
+        "signer": _signer,
         "review": _review,
         "sign": _sign,
     }[key]
@@ -141,12 +175,19 @@ def _previous_key(steps, key: str) -> str | None:
     return keys[index - 1] if index else None
 
 
-def _complete(draft: PatientDraft, definition: Definition, key: str, **changes):
-    """Mark a step done and go to the first step still to do (the review after a change)."""
+def _complete(
+    draft: PatientDraft, definition: Definition, key: str, *, undo: tuple[str, ...] = (),
+    **changes,
+):
+    """Mark a step done and go to the first step still to do (the review after a change).
+
+    `undo` names steps that this change makes stale, so they must be done again.
+    """
     done = done_after_saving(set(draft.data.get("done", [])), key, definition.screening_step)
     if key == "review":
         done.add("review")
-    _save(draft, done=sorted(done), **changes)
+    done -= set(undo)
+    save(draft, done=sorted(done), **changes)
     steps = steps_for(definition)
     return redirect(url_for(".step", key=first_incomplete(steps, done).key))
 
@@ -168,7 +209,9 @@ def _about(draft, definition, context):
             "date_of_birth": form.date_of_birth.data.isoformat(),
             "contact": form.contact.data or "",
         }
-        return _complete(draft, definition, "about", about=about)
+        # A birth date that makes the patient a minor needs a representative to sign.
+        stale = ("signer",) if _representative_missing(draft, form.date_of_birth.data) else ()
+        return _complete(draft, definition, "about", undo=stale, about=about)
     return render_template(
         "patient/form_step.html", form=form, fields=["full_name", "date_of_birth", "contact"],
         title="About you", intro="We need these to match this form to you.", **context,
@@ -231,6 +274,63 @@ def _risks(draft, definition: Definition, context):
     return render_template("patient/risks.html", form=form, page=definition.risks, **context)
 
 
+def _understanding(draft, definition: Definition, context):
+    questions = definition.teach_back
+    attempts = draft.data.get("teach_back", {})
+    form_class = teach_back_form(questions)
+    passed = attempts and not teach_back.open_questions(questions, attempts)
+    # Opened again after passing (Back from a later step): the right answers stay chosen.
+    shown = {q.key: q.answer for q in questions} if passed else {}
+    form = form_class(data=shown if request.method == "GET" else None)
+    to_explain: list = []
+    if form.validate_on_submit():
+        attempts = teach_back.add_attempts(
+            questions, attempts, {q.key: form[q.key].data for q in questions}
+        )
+        to_explain = teach_back.open_questions(questions, attempts)
+        if not to_explain:
+            return _complete(draft, definition, "understanding", teach_back=attempts)
+        save(draft, teach_back=attempts)
+        for question in to_explain:
+            # Asked again: the wrong choice is cleared so the patient chooses afresh.
+            number = questions.index(question) + 1
+            form[question.key].data = None
+            form[question.key].errors = [_(
+                "Question %(n)s: not quite. Please read the explanation and choose again.",
+                n=number,
+            )]
+    return render_template(
+        "patient/understanding.html", form=form, questions=questions,
+        explain={q.key for q in to_explain}, **context,
+    )
+
+
+def _patient_is_minor(draft: PatientDraft, date_of_birth: date | None = None) -> bool:
+    if date_of_birth is None:
+        date_of_birth = date.fromisoformat(draft.data["about"]["date_of_birth"])
+    return signers.is_minor(date_of_birth, signers.clinic_today())
+
+
+def _representative_missing(draft: PatientDraft, date_of_birth: date | None = None) -> bool:
+    people = draft.data.get("signer") or {}
+    return _patient_is_minor(draft, date_of_birth) and not people.get("representative")
+
+
+def _signer(draft, definition: Definition, context):
+    minor = _patient_is_minor(draft)
+    form = SignerForm(
+        data=signers.form_data(draft.data.get("signer") or {}, minor)
+        if request.method == "GET" else None,
+        patient_is_minor=minor,
+    )
+    if form.validate_on_submit():
+        return _complete(draft, definition, "signer", signer=signers.people_from_form(form))
+    return render_template(
+        "patient/signer.html", form=form, patient_is_minor=minor,
+        patient_name=draft.data["about"]["full_name"], **context,
+    )
+
+
 def _review(draft, definition: Definition, context):
     form = ContinueForm()
     if form.validate_on_submit():
@@ -239,26 +339,36 @@ def _review(draft, definition: Definition, context):
     return render_template(
         "patient/review.html", form=form, about=draft.data.get("about", {}),
         answered=steps_with_answers, outcome=evaluate(definition, draft.data.get("answers", {})),
-        acknowledged=draft.data.get("acknowledged_risks", []), **context,
+        acknowledged=draft.data.get("acknowledged_risks", []),
+        people=draft.data.get("signer") or {}, relationships=dict(RELATIONSHIPS), **context,
     )
 
 
 def _sign(draft, definition: Definition, context):
-    form = sign_form(definition.consent_statements)()
+    people = draft.data.get("signer") or {}
+    representative = people.get("representative")
+    signer_name = representative["name"] if representative else draft.data["about"]["full_name"]
+    form = sign_form(definition.consent_statements)(
+        data={"signer_name": signer_name} if request.method == "GET" else None
+    )
     signature_error = None
     if request.method == "POST":
         # Check the drawing even when a box is unticked, so every problem shows at once.
         form_ok = form.validate_on_submit()
-        try:
-            signature = parse(form.signature.data, current_app.config["SIGNATURE_MAX_POINTS"])
-        except SignatureError as exc:
-            signature_error = str(exc)
-        else:
-            if form_ok:
-                return _finish_signed(draft, definition, form, signature)
+        signature = None
+        if form.signature_method.data == SignatureMethod.DRAWN:
+            try:
+                signature = parse(form.signature.data, current_app.config["SIGNATURE_MAX_POINTS"])
+            except SignatureError as exc:
+                signature_error = str(exc)
+        if form_ok and not signature_error:
+            return _finish_signed(draft, definition, form, signature)
     return render_template(
         "patient/sign.html", form=form, signature_error=signature_error,
-        statement_fields=[f"agree_{s.key}" for s in definition.consent_statements], **context,
+        statement_fields=[f"agree_{s.key}" for s in definition.consent_statements],
+        method_chosen=request.method == "POST", representative=representative,
+        patient_name=draft.data["about"]["full_name"], relationships=dict(RELATIONSHIPS),
+        **context,
     )
 
 
@@ -284,20 +394,27 @@ def _commit(submission: Submission, definition: Definition) -> None:
     except AlreadySubmitted as already:
         record_id = already.record_id
     after_commit(record_id)
-    _discard_draft()
+    discard_draft()
 
 
 def _finish_screened_out(draft, definition: Definition, answers: dict):
     _commit(_submission(draft, definition, answers), definition)
     # Shown in this response rather than after a redirect: the reasons are health data and
     # must not wait in the session cookie for another request.
-    return render_template(
+    return _clearing_site_data(render_template(
         "patient/finished.html", kind=RecordOutcome.NOT_ELIGIBLE, definition=definition,
         reasons=evaluate(definition, answers).reasons,
-    )
+    ))
 
 
 def _finish_signed(draft, definition: Definition, form, signature):
+    # The steps' own checks, once more where it counts: a record is never signed without them.
+    if _representative_missing(draft):
+        return redirect(url_for(".step", key="signer"))
+    attempts = draft.data.get("teach_back", {})
+    if teach_back.open_questions(definition.teach_back, attempts):
+        return redirect(url_for(".step", key="understanding"))
+    people = draft.data.get("signer") or {}
     submission = _submission(
         draft,
         definition,
@@ -305,14 +422,20 @@ def _finish_signed(draft, definition: Definition, form, signature):
         acknowledged_risks=tuple(draft.data.get("acknowledged_risks", [])),
         accepted_statements=tuple(s.key for s in definition.consent_statements),
         signer_name=form.signer_name.data,
+        signature_method=form.signature_method.data,
         signature=signature,
+        representative=people.get("representative"),
+        interpreter=people.get("interpreter"),
+        witness=people.get("witness"),
+        teach_back=teach_back.for_the_record(definition.teach_back, attempts)
+        if definition.teach_back else None,
     )
     if evaluate(definition, submission.answers).outcome == RecordOutcome.NOT_ELIGIBLE:
         abort(409)
     definition_sha256 = draft.definition_sha256
     _commit(submission, definition)
     session[FINISHED_KEY] = {"kind": "signed", "definition": definition_sha256}
-    return redirect(url_for(".finished"))
+    return _clearing_site_data(redirect(url_for(".finished")))
 
 
 @bp.get("/finished")
@@ -321,4 +444,6 @@ def finished():
     if not info:
         return redirect(url_for(".welcome"))
     definition = catalog.definition_for(info["definition"])
-    return render_template("patient/finished.html", kind=info["kind"], definition=definition)
+    return _clearing_site_data(
+        render_template("patient/finished.html", kind=info["kind"], definition=definition)
+    )

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from ..models import ConsentRecord, RecordEvent
+from ..models import ConsentRecord, RecordEvent, Relationship, SignatureMethod
 from ..procedures import Definition, InfoPage
 from ..signature import from_dict
 
@@ -34,6 +34,13 @@ EVENT_MEANINGS = {
 SYSTEM_ACTOR = "system"
 PATIENT_ACTOR = "patient"
 
+
+# In the record's own words, whatever language the tablet spoke: the PDF is the clinic's.
+RELATIONSHIP_LABELS = {
+    Relationship.PARENT: "Parent",
+    Relationship.GUARDIAN: "Guardian",
+    Relationship.LEGAL_REPRESENTATIVE: "Legal representative",
+}
 OUTCOME_LABELS = {
     "eligible": "Eligible",
     "needs_review": "Needs clinician review",
@@ -127,7 +134,12 @@ def record_data(record: ConsentRecord, events: Sequence[RecordEvent]) -> dict:
         "acknowledged_risks": record.acknowledged_risks,
         "accepted_statements": record.accepted_statements,
         "signer_name": record.signer_name,
+        "signature_method": record.signature_method,
         "signature": record.signature,
+        "representative": record.representative,
+        "interpreter": record.interpreter,
+        "witness": record.witness,
+        "teach_back": record.teach_back,
         "signed_at": _iso(record.signed_at),
         "completed_at": _iso(record.completed_at),
         "user_agent": record.user_agent,
@@ -183,6 +195,51 @@ def _audit_events(record: ConsentRecord, events: Sequence[RecordEvent], tz_name:
     return rows
 
 
+# The staff events a PDF version reports, with the heading each gets.
+STAFF_EVENT_TITLES = {
+    "approved": "Approved for treatment by a clinician",
+    "declined": "Declined by a clinician: do not treat",
+    "countersigned": "Countersigned by a clinician",
+    "withdrawn": "Consent withdrawn",
+}
+
+
+def staff_decisions(events: Sequence[RecordEvent], tz_name: str) -> list[dict]:
+    """Review, countersignature and withdrawal events, oldest first, as plain text.
+
+    Only the events this PDF version is rendered from, so re-rendering it gives the same text.
+    """
+    decisions = []
+    for event in events:
+        if event.kind not in STAFF_EVENT_TITLES:
+            continue
+        details = event.details or {}
+        drawn = details.get("signature")
+        signature = None
+        if drawn:
+            strokes = from_dict(drawn)
+            signature = {"width": strokes.width, "height": strokes.height,
+                         "path": strokes.svg_path()}
+        name = details.get("clinician_name") or details.get("recorded_by_name") or ""
+        role = details.get("role", "")
+        account = f"{event.actor}, {role}" if role else event.actor
+        if not name or name == event.actor:
+            name, account = event.actor, role
+        decisions.append({
+            "kind": event.kind,
+            "title": STAFF_EVENT_TITLES[event.kind],
+            "at": _when(event.created_at, tz_name),
+            # "Dr Ana Ruiz (ana@clinic.org, clinician)": the typed name and the account.
+            "by": f"{name} ({account})" if account else name,
+            "meaning": details.get("meaning", ""),
+            "statement": details.get("statement", ""),
+            "note": details.get("note", ""),
+            "reason": details.get("reason", ""),
+            "signature": signature,
+        })
+    return decisions
+
+
 def build_document(
     record: ConsentRecord, definition: Definition, events: Sequence[RecordEvent], *,
     clinic_name: str, tz_name: str, verification_code: str, verification_url: str,
@@ -191,15 +248,6 @@ def build_document(
     embedded = record_json(record_data(record, events))
     newest = max([record.completed_at, *(event.created_at for event in events)])
     outcome_text = getattr(definition.outcomes, record.outcome)
-    signature = None
-    if record.signature:
-        drawn = from_dict(record.signature)
-        signature = {
-            "width": drawn.width,
-            "height": drawn.height,
-            "path": drawn.svg_path(),
-            "signer_name": record.signer_name,
-        }
     acknowledged = set(record.acknowledged_risks)
     accepted = set(record.accepted_statements)
     return {
@@ -247,7 +295,7 @@ def build_document(
             {"text": statement.text, "accepted": statement.key in accepted}
             for statement in definition.consent_statements
         ],
-        "signature": signature,
+        "signature": _signature(record),
         "audit": {
             "timezone": tz_name,
             "events": _audit_events(record, events, tz_name),
@@ -259,4 +307,48 @@ def build_document(
         # PDF metadata dates from the record itself, never the clock: a re-render matches.
         "created": record.completed_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "modified": newest.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "staff_events": staff_decisions(events, tz_name),
+        "representative": _representative(record.representative),
+        "interpreter": record.interpreter,
+        "witness": record.witness,
+        "teach_back": _teach_back(definition, record.teach_back),
     }
+
+
+def _signature(record: ConsentRecord) -> dict | None:
+    # Before signature_method existed every signature was drawn.
+    method = record.signature_method or (SignatureMethod.DRAWN if record.signature else None)
+    if method is None:
+        return None
+    signature = {"method": method, "signer_name": record.signer_name}
+    if method == SignatureMethod.DRAWN:
+        drawn = from_dict(record.signature)
+        signature.update(width=drawn.width, height=drawn.height, path=drawn.svg_path())
+    return signature
+
+
+def _representative(representative: dict | None) -> dict | None:
+    if not representative:
+        return None
+    relationship = representative["relationship"]
+    return {
+        "name": representative["name"],
+        "relationship": RELATIONSHIP_LABELS.get(relationship, relationship),
+    }
+
+
+def _teach_back(definition: Definition, results: list[dict] | None) -> list[dict]:
+    questions = {question.key: question for question in definition.teach_back}
+    entries = []
+    for result in results or []:
+        question = questions[result["key"]]
+        entries.append({
+            "question": question.question,
+            "answer": question.label_for(question.answer),
+            "attempts": [
+                {"answer": question.label_for(value), "correct": value == question.answer}
+                for value in result["attempts"]
+            ],
+            "correct": result["correct"],
+        })
+    return entries

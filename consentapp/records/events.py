@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
 from ..models import EventChainHead, RecordEvent, utcnow
@@ -74,12 +76,18 @@ def _lock_chain_head() -> str:
         .values(event_count=EventChainHead.event_count + 1)
     )
     if db.session.execute(bump).rowcount == 0:
-        # A fresh database: start the chain (the migration also does; tests empty the table).
-        db.session.execute(
-            insert(EventChainHead).values(
-                id=_HEAD_ID, last_hash=GENESIS_HASH, last_event_id=None, event_count=1
-            )
+        # No head row (the migration makes one; an emptied table does not have it): start
+        # the chain. Several first appends may race here, so the insert yields to a winner
+        # and everyone then takes the lock through the same UPDATE.
+        dialect_insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else (
+            sqlite_insert
         )
+        db.session.execute(
+            dialect_insert(EventChainHead)
+            .values(id=_HEAD_ID, last_hash=GENESIS_HASH, last_event_id=None, event_count=0)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        db.session.execute(bump)
     return db.session.execute(
         select(EventChainHead.last_hash).where(EventChainHead.id == _HEAD_ID)
     ).scalar_one()

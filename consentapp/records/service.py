@@ -8,6 +8,7 @@ lose a signature; the job stays pending and is retried.
 import hashlib
 import logging
 import threading
+import time
 import traceback
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -17,6 +18,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..catalog import definition_for
+from ..drafts import idle_limit, purge_stale_drafts
 from ..eligibility import evaluate
 from ..extensions import db
 from ..models import (
@@ -26,6 +28,7 @@ from ..models import (
     RecordEvent,
     RecordPdf,
     RenderJob,
+    SignatureMethod,
     utcnow,
 )
 from ..procedures import Definition
@@ -34,6 +37,8 @@ from .document import build_document
 from .events import append_event
 from .render import RENDERER, render_pdf
 from .seal import seal_for_app
+from .search import search_key
+from .status import add_listing
 from .verification import code_for, remember_code, verification_url
 
 log = logging.getLogger(__name__)
@@ -41,6 +46,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 # A job claimed longer ago than this belongs to a worker that died; it may be claimed again.
 CLAIM_LEASE = timedelta(minutes=5)
+DRAFT_PURGE_EVERY_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,13 @@ class Submission:
     acknowledged_risks: tuple[str, ...] = ()
     accepted_statements: tuple[str, ...] = ()
     signer_name: str | None = None
+    # "drawn" (with `signature`) or "typed" (signer_name is the signature); None: not signed.
+    signature_method: str | None = None
     signature: Signature | None = None
+    representative: dict | None = None
+    interpreter: dict | None = None
+    witness: dict | None = None
+    teach_back: list | None = None
     user_agent: str = ""
     address: str = ""
 
@@ -73,9 +85,15 @@ class AlreadySubmitted(Exception):
 def commit_record(definition: Definition, submission: Submission) -> ConsentRecord:
     """Write the record, its first event and its render job in one transaction."""
     eligibility = evaluate(definition, submission.answers)
-    signed = submission.signature is not None
+    if submission.signature_method not in (None, *SignatureMethod.ALL):
+        raise ValueError(f"unknown signature method {submission.signature_method!r}")
+    signed = submission.signature_method is not None
     if signed and eligibility.outcome == "not_eligible":
         raise ValueError("a not-eligible screening cannot be signed")
+    if signed and not submission.signer_name:
+        raise ValueError("a signed record needs the signer's name")
+    if (submission.signature_method == SignatureMethod.DRAWN) != (submission.signature is not None):
+        raise ValueError("a drawn signature needs its strokes, and only a drawn one has them")
     now = utcnow()
     record = ConsentRecord(
         submission_key=submission.submission_key,
@@ -85,6 +103,7 @@ def commit_record(definition: Definition, submission: Submission) -> ConsentReco
         definition_sha256=submission.definition_sha256,
         language=submission.language,
         patient_name=submission.patient_name,
+        patient_name_search=search_key(submission.patient_name),
         patient_dob=submission.patient_dob,
         patient_contact=submission.patient_contact,
         answers=submission.answers,
@@ -93,7 +112,12 @@ def commit_record(definition: Definition, submission: Submission) -> ConsentReco
         acknowledged_risks=list(submission.acknowledged_risks),
         accepted_statements=list(submission.accepted_statements),
         signer_name=submission.signer_name,
-        signature=submission.signature.as_dict() if signed else None,
+        signature=submission.signature.as_dict() if submission.signature else None,
+        signature_method=submission.signature_method,
+        representative=submission.representative,
+        interpreter=submission.interpreter,
+        witness=submission.witness,
+        teach_back=submission.teach_back,
         signed_at=now if signed else None,
         completed_at=now,
         user_agent=submission.user_agent[:400],
@@ -107,6 +131,7 @@ def commit_record(definition: Definition, submission: Submission) -> ConsentReco
         {"outcome": eligibility.outcome, "address": submission.address},
         at=now,
     )
+    add_listing(record)
     db.session.add(RenderJob(record_id=record.id))
     try:
         db.session.commit()
@@ -299,6 +324,7 @@ class RenderWorker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._next_draft_purge = 0.0
 
     def start(self) -> None:
         if self._thread is None:
@@ -316,9 +342,19 @@ class RenderWorker:
     def run_once(self) -> int:
         with self.app.app_context():
             try:
+                self._purge_stale_drafts_now_and_then()
                 return process_pending()
             finally:
                 db.session.remove()
+
+    def _purge_stale_drafts_now_and_then(self) -> None:
+        # Housekeeping rides on this loop because it is the one thread every deployment runs;
+        # abandoned drafts hold health answers, so they must not outlive the idle limit long.
+        now = time.monotonic()
+        if now < self._next_draft_purge:
+            return
+        self._next_draft_purge = now + DRAFT_PURGE_EVERY_SECONDS
+        purge_stale_drafts(idle_limit())
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -1,7 +1,19 @@
-"""The staff side: deny by default. Only the views in PUBLIC_ENDPOINTS work signed out."""
+"""The staff side: deny by default. Only the views in access.PUBLIC_ENDPOINTS work signed out."""
 
 from flask import Blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-from . import auth, verify, views  # noqa: E402,F401  (views register themselves on bp)
+# The modules register their views on bp.
+from . import (  # noqa: E402,F401
+    account,
+    admin,
+    audit,
+    auth,
+    dashboard,
+    handover,
+    review,
+    template_helpers,
+    verify,
+    views,
+)

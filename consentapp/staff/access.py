@@ -1,46 +1,92 @@
-"""Who may open what on the staff side."""
+"""Who may open what on the staff side: deny by default.
+
+Every staff view needs a signed-in staff member unless its endpoint is in PUBLIC_ENDPOINTS,
+and a permission given with @requires(...) that ROLE_MATRIX grants to their role. A view
+without @requires is refused to everyone, so forgetting the decorator locks a page, never
+opens it. tests/test_staff_access.py walks the URL map against ROLE_MATRIX.
+"""
 
 from functools import wraps
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import Flask, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..extensions import db, login_manager
-from ..models import StaffUser
+from ..extensions import login_manager
+from ..models import StaffRole
+from . import sessions
 
 PUBLIC_ENDPOINTS = frozenset({"staff.login"})
 
+_EVERYONE = frozenset(StaffRole.ALL)
 
-@login_manager.user_loader
-def load_user(user_id: str) -> StaffUser | None:
-    try:
-        return db.session.get(StaffUser, int(user_id))
-    except ValueError:
-        return None
+# Permission -> the roles that have it. The one place that says who may do what.
+ROLE_MATRIX: dict[str, frozenset[str]] = {
+    # sign out, change one's own password, keep an idle session alive
+    "own_account": _EVERYONE,
+    # the dashboard, a record's page and its PDFs; every view and download is audited
+    "view_records": _EVERYONE,
+    "review": frozenset({StaffRole.CLINICIAN}),
+    "countersign": frozenset({StaffRole.CLINICIAN}),
+    "record_withdrawal": frozenset({StaffRole.CLINICIAN, StaffRole.FRONTDESK}),
+    "hand_over": frozenset({StaffRole.FRONTDESK}),
+    "manage_staff": frozenset({StaffRole.ADMIN}),
+    "audit": frozenset({StaffRole.ADMIN}),
+    "settings": frozenset({StaffRole.ADMIN}),
+}
+
+# What a person whose password was reset may still do before choosing a new one.
+PASSWORD_CHANGE_ENDPOINTS = frozenset(
+    {"staff.change_password", "staff.logout", "staff.session_status", "staff.session_extend"}
+)
+
+login_manager.user_loader(sessions.load_user)
+
+
+def requires(permission: str):
+    """Mark a view with the permission it needs (and check it again inside, to be sure)."""
+    if permission not in ROLE_MATRIX:
+        raise KeyError(f"unknown permission {permission!r}")
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not can(permission):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.staff_permission = permission
+        return wrapper
+
+    return decorator
+
+
+def can(permission: str) -> bool:
+    return current_user.is_authenticated and current_user.role in ROLE_MATRIX[permission]
+
+
+def permission_of(endpoint: str, app: Flask | None = None) -> str | None:
+    view = (app or current_app).view_functions.get(endpoint)
+    return getattr(view, "staff_permission", None)
 
 
 def require_sign_in():
-    """before_request for the staff blueprint: every view needs a signed-in staff member."""
-    if request.endpoint in PUBLIC_ENDPOINTS:
-        return None
+    """before_request for the staff blueprint."""
+    endpoint = request.endpoint
     if not current_user.is_authenticated:
-        if request.endpoint == "staff.records" and request.method == "GET" and not request.args:
+        sessions.forget_ended_session()
+        if endpoint in PUBLIC_ENDPOINTS:
+            return None
+        if endpoint == "staff.records" and request.method == "GET" and not request.args:
             # /staff/ itself shows the sign-in form rather than bouncing to another URL.
             from .auth import LoginForm
 
             return render_template("staff/login.html", form=LoginForm(), error=None)
         return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
+    if endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if current_user.must_change_password and endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        return redirect(url_for("staff.change_password"))
+    permission = permission_of(endpoint)
+    if permission is None or not can(permission):
+        abort(403)
     return None
-
-
-def roles_required(*roles: str):
-    def decorator(view):
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            if current_user.role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorator

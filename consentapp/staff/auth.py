@@ -1,9 +1,9 @@
-"""Staff sign-in and sign-out."""
+"""Staff sign-in and sign-out, throttled per account and per address."""
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
-from flask_login import login_user, logout_user
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_limiter.util import get_remote_address
 from sqlalchemy import func, select
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
@@ -12,10 +12,15 @@ from ..extensions import db, limiter
 from ..forms import BaseForm, ContinueForm, at_most
 from ..models import PatientDraft, StaffUser
 from ..passwords import verify_password
-from . import bp
-from .access import require_sign_in
+from . import bp, sessions
+from .access import require_sign_in, requires
 
 bp.before_request(require_sign_in)
+
+THROTTLED = (
+    "Too many failed sign-in attempts. For safety, signing in {who} is paused for a while. "
+    "Please wait 15 minutes and try again, or ask an administrator to reset your password."
+)
 
 
 class LoginForm(BaseForm):
@@ -44,10 +49,28 @@ def _end_patient_mode() -> None:
             db.session.delete(draft)
             db.session.commit()
     session.pop("finished", None)
+    session.pop("patient_mode", None)
+
+
+def _account_key() -> str:
+    return "account:" + request.form.get("email", "").strip().lower()[:254]
+
+
+def _failed(response) -> bool:
+    # A successful sign-in redirects; only failures count towards the limits.
+    return response.status_code != 302
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["STAFF_LOGIN_LIMIT_PER_ACCOUNT"], key_func=_account_key,
+    methods=["POST"], deduct_when=_failed, error_message=THROTTLED.format(who="to this account"),
+)
+@limiter.limit(
+    lambda: current_app.config["STAFF_LOGIN_LIMIT_PER_ADDRESS"], key_func=get_remote_address,
+    methods=["POST"], deduct_when=_failed,
+    error_message=THROTTLED.format(who="from this computer"),
+)
 def login():
     form = LoginForm()
     error = None
@@ -58,17 +81,26 @@ def login():
             user is not None and user.active
         ):
             _end_patient_mode()
-            session.clear()  # a fresh session for the signed-in user
-            login_user(user)
+            sessions.begin(user)
+            if user.must_change_password:
+                flash("Please choose your own password before you go on.")
+                return redirect(url_for("staff.change_password"))
             return redirect(_safe_next(request.args.get("next")))
         error = "That email and password do not match an active staff account."
     return render_template("staff/login.html", form=form, error=error)
 
 
+@bp.errorhandler(429)
+def too_many_attempts(error):
+    form = LoginForm()
+    return render_template("staff/login.html", form=form, error=None,
+                           throttled=error.description), 429
+
+
 @bp.post("/logout")
+@requires("own_account")
 def logout():
     if ContinueForm().validate_on_submit():
-        logout_user()
-        session.clear()
+        sessions.sign_out()
         flash("You are signed out.")
     return redirect(url_for("staff.login"))

@@ -13,6 +13,7 @@ from ..records.events import append_event
 from ..records.seal import Verdict, verify
 from ..records.verification import record_id_for
 from . import bp
+from .access import requires
 
 # A consent PDF from this system is well under 1 MB; allow other files room to be judged.
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -32,6 +33,7 @@ def _app():
 # instead (FlaskForm does when CSRF is enabled), so the page is no less protected.
 @bp.route("/verify", methods=["GET", "POST"])
 @csrf.exempt
+@requires("view_records")
 def verify_pdf():
     request.max_content_length = MAX_UPLOAD_BYTES
     result = None
@@ -50,15 +52,15 @@ def verify_pdf():
         raise CSRFError(form.csrf_token.errors[0])
     if submitted:
         result = verify(_app(), form.pdf.data.read())
-    status = 400 if (request.method == "POST" and not submitted) else 200
-    if too_large:
-        status = 413
+    # Like every other form here: a missing file is answered on the same screen, status 200.
+    status = 413 if too_large else 200
     return render_template(
         "staff/verify.html", form=form, result=result, styles=VERDICT_STYLES
     ), status
 
 
 @bp.get("/verify/<code>")
+@requires("view_records")
 def verify_record(code: str):
     record_id = record_id_for(code)
     record = db.session.get(ConsentRecord, record_id) if record_id else None

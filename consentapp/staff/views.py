@@ -1,4 +1,4 @@
-"""Records for staff: the list, one record, its PDF."""
+"""One record for staff: its page and its PDF versions. Every view and download is audited."""
 
 import re
 import unicodedata
@@ -11,12 +11,15 @@ from sqlalchemy import select
 from .. import catalog
 from ..extensions import db
 from ..models import ConsentRecord, EventKind, RecordPdf
-from ..records.document import OUTCOME_LABELS, answered_steps
+from ..records.decisions import COUNTERSIGN_STATEMENT, current_status
+from ..records.document import answered_steps
 from ..records.events import append_event
 from ..records.service import pending_job_for
 from . import bp
+from .access import requires
+from .forms import CountersignForm, ReviewForm, WithdrawalForm
 
-PAGE_SIZE = 50
+DECISION_KINDS = (EventKind.APPROVED, EventKind.DECLINED)
 
 
 def _audit(record_id: str, kind: str, **details) -> None:
@@ -29,44 +32,47 @@ def _audit(record_id: str, kind: str, **details) -> None:
     db.session.commit()
 
 
-@bp.get("/")
-def records():
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    rows = db.session.scalars(
-        select(ConsentRecord)
-        .order_by(ConsentRecord.completed_at.desc(), ConsentRecord.id)
-        .limit(PAGE_SIZE + 1)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
-    return render_template(
-        "staff/records.html",
-        records=rows[:PAGE_SIZE],
-        page=page,
-        has_next=len(rows) > PAGE_SIZE,
-        outcome_labels=OUTCOME_LABELS,
-    )
-
-
-def _record_or_404(record_id: str) -> ConsentRecord:
+def record_or_404(record_id: str) -> ConsentRecord:
     record = db.session.get(ConsentRecord, record_id)
     if record is None:
         abort(404)
     return record
 
 
-@bp.get("/records/<record_id>")
-def record(record_id: str):
-    item = _record_or_404(record_id)
+def render_record(item: ConsentRecord, *, status_code: int = 200, refusal: str | None = None,
+                  signature_error=None, review_form=None, countersign_form=None,
+                  withdrawal_form=None):
+    """The record page, with any form that failed validation shown again with its errors,
+    and `refusal` saying why a decision could not be made."""
     _audit(item.id, EventKind.VIEWED)
-    definition = catalog.definition_for(item.definition_sha256)
-    return render_template(
+    events = list(item.events)
+    countersign_form = countersign_form or CountersignForm(
+        data={"clinician_name": current_user.full_name}
+    )
+    page = render_template(
         "staff/record.html",
         record=item,
-        answered=answered_steps(definition, item.answers),
-        definition=definition,
-        outcome_labels=OUTCOME_LABELS,
+        refusal=refusal,
+        status=current_status(item),
+        events=events,
+        reviews=[event for event in events if event.kind in DECISION_KINDS],
+        countersignature=next((e for e in events if e.kind == EventKind.COUNTERSIGNED), None),
+        withdrawal=next((e for e in events if e.kind == EventKind.WITHDRAWN), None),
+        answered=answered_steps(catalog.definition_for(item.definition_sha256), item.answers),
         pending_job=pending_job_for(item.id),
+        review_form=review_form or ReviewForm(),
+        countersign_form=countersign_form,
+        countersign_statement=COUNTERSIGN_STATEMENT,
+        signature_error=signature_error,
+        withdrawal_form=withdrawal_form or WithdrawalForm(),
     )
+    return page, status_code
+
+
+@bp.get("/records/<record_id>")
+@requires("view_records")
+def record(record_id: str):
+    return render_record(record_or_404(record_id))
 
 
 def pdf_filename(item: ConsentRecord, version: int) -> str:
@@ -81,8 +87,9 @@ def pdf_filename(item: ConsentRecord, version: int) -> str:
 
 @bp.get("/records/<record_id>/pdf")
 @bp.get("/records/<record_id>/pdf/<int:version>")
+@requires("view_records")
 def download_pdf(record_id: str, version: int | None = None):
-    item = _record_or_404(record_id)
+    item = record_or_404(record_id)
     query = select(RecordPdf).where(RecordPdf.record_id == item.id)
     if version is None:
         pdf = db.session.scalar(query.order_by(RecordPdf.version.desc()).limit(1))

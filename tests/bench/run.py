@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -204,43 +205,42 @@ def bench_concurrency(server: Server, tablets: int, journeys_each: int, rss_afte
 
 
 def bench_pages(server: Server) -> dict:
-    """Every patient page in Chromium: its total weight, and requests leaving the app."""
+    """Every patient page in Chromium: its total weight, and requests leaving the app.
+
+    A tablet client answers every step over HTTP first; Chromium then gets its session
+    cookie, so it may open each step page directly, with an empty cache every time.
+    """
     import shutil
 
     from playwright.sync_api import sync_playwright
 
     origin = f"http://127.0.0.1:{server.port}"
+    tablet = Tablet("127.0.0.1", server.port)
+    tablet.to_signature("Page Weight")
+    tablet.close()
+    paths = ["/step/about", "/step/concerns", "/step/screening", "/step/outcome",
+             "/step/expect", "/step/benefits", "/step/risks", "/step/alternatives",
+             "/step/understanding", "/step/signer", "/step/review", "/step/sign"]
     weights: dict[str, int] = {}
     external: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=shutil.which("chromium"), args=CHROMIUM_FLAGS
         )
-        context = browser.new_context(viewport={"width": 820, "height": 1180}, has_touch=True)
-        page = context.new_page()
-        loaded: list[int] = []
-
-        def on_response(response) -> None:
-            if not response.url.startswith(origin):
-                return
-            try:
-                loaded.append(len(response.body()))
-            except Exception:  # a redirect has no body
-                loaded.append(0)
-
-        page.on("request", lambda r: None if r.url.startswith((origin, "data:")) else
-                external.append(r.url))
-        page.on("response", on_response)
-        page.goto(origin + "/")
-        steps = ["/", "/step/about", "/step/concerns", "/step/screening", "/step/outcome",
-                 "/step/expect", "/step/benefits", "/step/risks", "/step/alternatives",
-                 "/step/review", "/step/sign"]
-        page.get_by_role("button", name="Start").click()
-        for path in steps:
-            loaded.clear()
+        for path in ["/", *paths]:
+            context = browser.new_context(viewport={"width": 820, "height": 1180}, has_touch=True)
+            if path != "/":
+                context.add_cookies([{"name": name, "value": value, "url": origin}
+                                     for name, value in tablet.cookies.items()])
+            page = context.new_page()
+            loaded: list[int] = []
+            page.on("request", partial(_note_external, origin, external))
+            page.on("response", partial(_note_size, loaded))
             page.goto(origin + path, wait_until="networkidle")
+            if not page.url.endswith(path):
+                raise RuntimeError(f"{path} sent the browser to {page.url}")
             weights[path] = sum(loaded)
-            _answer_and_continue(page)
+            context.close()
         browser.close()
     heaviest = max(weights, key=weights.get)
     return {
@@ -250,25 +250,25 @@ def bench_pages(server: Server) -> dict:
     }
 
 
-def _answer_and_continue(page) -> None:
-    """Fill what the current step asks so the next one opens."""
-    url = page.url
-    if url.endswith("/step/about"):
-        page.get_by_label("Your full name").fill("Page Weight")
-        page.get_by_label("Your date of birth").fill("1970-01-01")
-    elif url.endswith("/step/concerns"):
-        page.locator("input[name=concerns]").first.check()
-        page.locator("input[name=areas]").first.check()
-        page.locator("textarea[name=goals]").fill("Smoother")
-    elif url.endswith("/step/screening"):
-        for radio in page.locator("input[type=radio][value=no]").all():
-            radio.check()
-    elif url.endswith("/step/risks"):
-        for box in page.locator("input[type=checkbox]").all():
-            box.check()
-    elif url.endswith("/step/sign") or url.endswith("/"):
-        return
-    page.locator("form button[type=submit]").last.click()
+def _note_external(origin: str, external: list[str], request) -> None:
+    if not request.url.startswith((origin, "data:")):
+        external.append(request.url)
+
+
+def _note_size(loaded: list[int], response) -> None:
+    loaded.append(len(response.body()) if response.status == 200 else 0)
+
+
+def bench_search(records: int, repeat: int) -> dict:
+    """The staff dashboard's searches over many generated records (tests/bench/search_bench)."""
+    from tests.bench.search_bench import run as run_search
+
+    result = run_search(records, repeat)
+    return {
+        "search_records": result["records"],
+        "search_100k_p50_ms": result["p50_ms"],
+        "search_100k_p95_ms": result["p95_ms"],
+    }
 
 
 def _record_html_and_document(app) -> tuple[str, dict]:
@@ -381,6 +381,7 @@ def main() -> None:
                 load, tablets=4 if small else 50, journeys_each=2 if small else 20,
                 rss_after=2 if small else 100,
             ))
+    results.update(bench_search(records=300 if small else 100_000, repeat=2 if small else 20))
     print_table(results)
     print(json.dumps(results))
 

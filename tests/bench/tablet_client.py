@@ -1,22 +1,18 @@
 """A patient's tablet over real HTTP: cookies, CSRF tokens from each page, one journey.
 
-Standard library only, so the load it makes is the same whatever is installed.
+Standard library HTTP, so the load it makes is the same whatever is installed; the answers
+are the test suite's (tests/journey.py), so both follow the flow as it changes.
 """
 
 import http.client
-import json
 import re
 import time
 import urllib.parse
 from http.cookies import SimpleCookie
 
+from tests.journey import RIGHT_ANSWERS, SCREENING_QUESTIONS, drawn_signature
+
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-SCREENING = ("isotretinoin", "active_skin_problem", "skin_condition", "skin_cancer", "keloids",
-             "cold_sore_history", "pregnant", "bleeding", "immune", "diabetes", "sunburn",
-             "allergy", "recent_treatments")
-SIGNATURE = json.dumps({"width": 700, "height": 220, "strokes": [
-    [[40 + i * 12, 110 + (40 if i % 2 else -40)] for i in range(50)]
-]})
 
 
 class UnexpectedResponse(Exception):
@@ -70,22 +66,26 @@ class Tablet:
     def to_signature(self, name: str) -> None:
         self.get("/")
         self.post("/start", {"procedure": "microneedling"}, "/step/about")
-        self.post("/step/about", {"full_name": name, "date_of_birth": "1970-05-05"})
+        self.post("/step/about", {"full_name": name, "date_of_birth-day": "5",
+                                  "date_of_birth-month": "5", "date_of_birth-year": "1970"})
         self.post("/step/concerns", {"concerns": ["pores"], "areas": ["face"],
                                      "goals": "Smaller pores"})
-        self.post("/step/screening", {key: "no" for key in SCREENING}, "/step/outcome")
+        self.post("/step/screening", {key: "no" for key in SCREENING_QUESTIONS}, "/step/outcome")
         for step in ("outcome", "expect", "benefits"):
             self.post(f"/step/{step}", {})
         risks = re.findall(r'name="(ack_[a-z_]+)"', self.page)
         self.post("/step/risks", {key: "y" for key in risks})
         self.post("/step/alternatives", {})
+        self.post("/step/understanding", RIGHT_ANSWERS)
+        self.post("/step/signer", {"signer": "self"})
         self.post("/step/review", {}, "/step/sign")
 
     def sign(self, name: str) -> float:
         """Post the signature; returns the milliseconds until the response arrived."""
         agree = {key: "y" for key in re.findall(r'name="(agree_[a-z_]+)"', self.page)}
         token = TOKEN.search(self.page)[1]
-        form = {**agree, "signer_name": name, "signature": SIGNATURE, "csrf_token": token}
+        form = {**agree, "signer_name": name, "signature_method": "drawn",
+                "signature": drawn_signature(), "csrf_token": token}
         started = time.perf_counter()
         status, location, _ = self.request("POST", "/step/sign", form)
         elapsed = (time.perf_counter() - started) * 1000

@@ -37,15 +37,34 @@ def chromium():
         browser.close()
 
 
+VIEWPORTS = {
+    "tablet-portrait": {"width": 820, "height": 1180},
+    "tablet-landscape": {"width": 1180, "height": 820},
+    "phone": {"width": 390, "height": 844},
+}
+
+
 @pytest.fixture
-def tablet(chromium):
+def open_device(chromium):
+    """open_device("phone", java_script_enabled=False) -> a fresh touch page of that size."""
+    contexts = []
+
+    def open_(name: str = "tablet-portrait", **options):
+        context = chromium.new_context(
+            viewport=VIEWPORTS[name], has_touch=True, device_scale_factor=1, **options
+        )
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def tablet(open_device):
     """A portrait tablet: 820x1180, touch."""
-    context = chromium.new_context(
-        viewport={"width": 820, "height": 1180}, has_touch=True, device_scale_factor=1
-    )
-    page = context.new_page()
-    yield page
-    context.close()
+    return open_device("tablet-portrait")
 
 
 @pytest.fixture
@@ -54,6 +73,7 @@ def screenshot():
 
     def take(page, name: str) -> Path:
         path = ARTIFACTS / f"{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(path), full_page=True)
         return path
 

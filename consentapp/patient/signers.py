@@ -1,0 +1,62 @@
+"""Who signs a consent: the patient, or a parent, guardian or legal representative.
+
+A patient under 18 on the day they sign never signs alone. An interpreter and a witness
+are recorded by name when they took part.
+"""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+ADULT_AGE = 18
+
+
+def clinic_today() -> date:
+    """Today in the clinic's own time zone: a birthday starts at the clinic's midnight."""
+    return datetime.now(ZoneInfo(current_app.config["CLINIC_TIMEZONE"])).date()
+
+
+def age_on(date_of_birth: date, day: date) -> int:
+    had_birthday = (day.month, day.day) >= (date_of_birth.month, date_of_birth.day)
+    return day.year - date_of_birth.year - (0 if had_birthday else 1)
+
+
+def is_minor(date_of_birth: date, day: date) -> bool:
+    return age_on(date_of_birth, day) < ADULT_AGE
+
+
+def people_from_form(form) -> dict:
+    """The draft's "signer" entry from a valid SignerForm: only what applies is kept."""
+    representative = None
+    if form.representative_signs:
+        representative = {
+            "name": form.representative_name.data,
+            "relationship": form.representative_relationship.data,
+        }
+    interpreter = None
+    if form.interpreter_name.data:
+        interpreter = {
+            "name": form.interpreter_name.data,
+            "language": form.interpreter_language.data,
+        }
+    witness = {"name": form.witness_name.data} if form.witness_name.data else None
+    return {"representative": representative, "interpreter": interpreter, "witness": witness}
+
+
+def form_data(saved: dict, patient_is_minor: bool) -> dict:
+    """What the signer step shows when opened again."""
+    representative = saved.get("representative") or {}
+    interpreter = saved.get("interpreter") or {}
+    witness = saved.get("witness") or {}
+    signer = None
+    if saved:
+        signer = "representative" if representative else "self"
+    return {
+        "signer": None if patient_is_minor else signer,
+        "representative_name": representative.get("name"),
+        "representative_relationship": representative.get("relationship"),
+        "interpreter_name": interpreter.get("name"),
+        "interpreter_language": interpreter.get("language"),
+        "witness_name": witness.get("name"),
+    }

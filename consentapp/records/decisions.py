@@ -1,0 +1,96 @@
+"""What staff decide about a signed record: clinician review, countersignature, withdrawal.
+
+Each decision is one event added with append_event, the status projection brought up to date,
+and a render job queued, all in one transaction. The signed PDF is never changed: the worker
+renders the record with its events as the next PDF version, and every earlier version stays.
+"""
+
+from dataclasses import dataclass
+
+from ..extensions import db
+from ..models import ConsentRecord, EventKind, RecordEvent, RecordStatus, RenderJob
+from ..signature import Signature
+from .events import append_event
+from .service import after_commit
+from .status import set_status, status_after
+
+# What each decision means, stored with the event and printed on the PDF.
+MEANINGS = {
+    EventKind.APPROVED: "Approved for treatment: the clinician reviewed the patient's answers "
+    "and the reasons for review, and the patient may be treated.",
+    EventKind.DECLINED: "Declined: the clinician reviewed the patient's answers and the patient "
+    "must not be treated on the basis of this consent.",
+}
+COUNTERSIGN_STATEMENT = "I explained this procedure and answered the patient's questions."
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in staff member making a decision, and where from."""
+
+    email: str
+    name: str
+    role: str
+    address: str = ""
+
+
+class DecisionRefused(ValueError):
+    """Why this decision cannot be made on this record now, in words for staff."""
+
+
+def current_status(record: ConsentRecord) -> str:
+    return status_after(record.outcome, (event.kind for event in record.events))
+
+
+def is_countersigned(record: ConsentRecord) -> bool:
+    return any(event.kind == EventKind.COUNTERSIGNED for event in record.events)
+
+
+def _require_open(record: ConsentRecord, doing: str) -> None:
+    if not record.is_signed:
+        raise DecisionRefused(f"This record was never signed, so it cannot be {doing}.")
+    if current_status(record) == RecordStatus.WITHDRAWN:
+        raise DecisionRefused(f"Consent was withdrawn, so this record cannot be {doing}.")
+
+
+def _record(record: ConsentRecord, kind: str, actor: Actor, details: dict) -> RecordEvent:
+    record_id = record.id
+    kinds = [event.kind for event in record.events] + [kind]
+    event = append_event(
+        record_id, kind, actor.email, {**details, "role": actor.role, "address": actor.address}
+    )
+    set_status(record_id, status_after(record.outcome, kinds))
+    db.session.add(RenderJob(record_id=record_id))
+    db.session.commit()
+    after_commit(record_id)
+    return event
+
+
+def review(record: ConsentRecord, actor: Actor, *, decision: str, note: str) -> RecordEvent:
+    if decision not in MEANINGS:
+        raise DecisionRefused("Please choose approve or decline.")
+    _require_open(record, "reviewed")
+    return _record(record, decision, actor, {
+        "clinician_name": actor.name, "meaning": MEANINGS[decision], "note": note,
+    })
+
+
+def countersign(
+    record: ConsentRecord, actor: Actor, *, typed_name: str, signature: Signature | None
+) -> RecordEvent:
+    _require_open(record, "countersigned")
+    if is_countersigned(record):
+        raise DecisionRefused("This record is already countersigned.")
+    return _record(record, EventKind.COUNTERSIGNED, actor, {
+        "clinician_name": typed_name,
+        "account_name": actor.name,
+        "statement": COUNTERSIGN_STATEMENT,
+        "signature": signature.as_dict() if signature else None,
+    })
+
+
+def withdraw(record: ConsentRecord, actor: Actor, *, reason: str) -> RecordEvent:
+    _require_open(record, "withdrawn")
+    return _record(record, EventKind.WITHDRAWN, actor, {
+        "reason": reason, "recorded_by_name": actor.name,
+    })

@@ -1,0 +1,171 @@
+"""Finding records: the normalised name key and the dashboard's filtered, paged query.
+
+Names are matched on `patient_name_search`, written once with the record: case-folded,
+accents stripped and punctuation dropped, so "núñez", "NUNEZ" and "Nu" all find "Núñez".
+"""
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import false, func, select
+from sqlalchemy.orm import load_only
+
+from ..extensions import db
+from ..models import ConsentRecord, RecordListing, RecordStatus
+
+SEARCH_KEY_LENGTH = 400
+# Letters that Unicode does not decompose into a base letter plus an accent.
+_UNDECOMPOSED = str.maketrans(
+    {"ł": "l", "ø": "o", "đ": "d", "ð": "d", "ħ": "h", "ı": "i", "þ": "th", "æ": "ae", "œ": "oe"}
+)
+_APOSTROPHES = re.compile(r"['’‘`´ʼ]")
+_WORD = re.compile(r"[^\W_]+")
+
+
+def search_key(text: str) -> str:
+    """'Zoë O'Brien-Núñez' -> 'zoe obrien nunez'. The same function folds names and queries."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(char for char in folded if not unicodedata.combining(char))
+    bare = _APOSTROPHES.sub("", bare.translate(_UNDECOMPOSED))
+    return " ".join(_WORD.findall(bare))[:SEARCH_KEY_LENGTH]
+
+
+SORTS = {
+    "newest": "Newest first",
+    "oldest": "Oldest first",
+    "name": "Name A–Z",
+    "name_desc": "Name Z–A",
+    "dob": "Date of birth",
+}
+
+
+def _order_by(sort: str) -> tuple:
+    listing = RecordListing
+    return {
+        "newest": (listing.completed_at.desc(), listing.record_id.desc()),
+        "oldest": (listing.completed_at.asc(), listing.record_id.asc()),
+        "name": (listing.patient_name_search.asc(), listing.completed_at.desc()),
+        "name_desc": (listing.patient_name_search.desc(), listing.completed_at.desc()),
+        "dob": (listing.patient_dob.asc(), listing.patient_name_search.asc()),
+    }[sort]
+
+
+@dataclass(frozen=True)
+class RecordFilters:
+    name: str = ""
+    dob: date | None = None
+    completed_from: date | None = None
+    completed_to: date | None = None
+    procedure: str = ""
+    status: str = ""
+    sort: str = "newest"
+
+
+@dataclass
+class SearchPage:
+    rows: list[tuple[ConsentRecord, str]]
+    counts: dict[str, int]
+    total: int
+    page: int
+    pages: int
+    page_size: int
+    filters: RecordFilters = field(default_factory=RecordFilters)
+
+
+# What the dashboard's table shows; the big JSON columns (answers, signature) stay unread.
+_LIST_COLUMNS = load_only(
+    ConsentRecord.id,
+    ConsentRecord.patient_name,
+    ConsentRecord.patient_dob,
+    ConsentRecord.procedure_title,
+    ConsentRecord.completed_at,
+    ConsentRecord.signed_at,
+    ConsentRecord.outcome,
+)
+
+
+def utc_start_of(day: date, tz_name: str) -> datetime:
+    """Midnight of a day in the clinic's time zone, as the naive UTC the database stores."""
+    local = datetime.combine(day, time.min, tzinfo=ZoneInfo(tz_name))
+    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def conditions(filters: RecordFilters, tz_name: str) -> list:
+    """Every filter but the status (the status tabs count across the others)."""
+    listing = RecordListing
+    found = []
+    words = search_key(filters.name).split()
+    for word in words:
+        found.append(listing.patient_name_search.contains(word, autoescape=True))
+    if filters.name.strip() and not words:
+        found.append(false())  # only punctuation was typed: nothing can match it
+    if filters.dob:
+        found.append(listing.patient_dob == filters.dob)
+    if filters.completed_from:
+        found.append(listing.completed_at >= utc_start_of(filters.completed_from, tz_name))
+    if filters.completed_to:
+        end = utc_start_of(filters.completed_to + timedelta(days=1), tz_name)
+        found.append(listing.completed_at < end)
+    if filters.procedure:
+        found.append(listing.procedure_slug == filters.procedure)
+    return found
+
+
+def status_counts(where: list) -> dict[str, int]:
+    query = select(RecordListing.status, func.count()).where(*where)
+    counts = dict.fromkeys(RecordStatus.ALL, 0)
+    counts.update(db.session.execute(query.group_by(RecordListing.status)).all())
+    return counts
+
+
+def _page_of_records(where: list, order: tuple, limit: int, offset: int = 0
+                     ) -> list[tuple[ConsentRecord, str]]:
+    """Find and order the page in the narrow listings, then read only its records."""
+    page = (
+        select(RecordListing.record_id).where(*where).order_by(*order)
+        .limit(limit).offset(offset).subquery()
+    )
+    rows = db.session.execute(
+        select(ConsentRecord, RecordListing.status)
+        .join(page, page.c.record_id == ConsentRecord.id)
+        .join(RecordListing, RecordListing.record_id == ConsentRecord.id)
+        .options(_LIST_COLUMNS)
+        .order_by(*order)
+    )
+    return [(record, status) for record, status in rows]
+
+
+def search(filters: RecordFilters, *, page: int, page_size: int, tz_name: str) -> SearchPage:
+    where = conditions(filters, tz_name)
+    counts = status_counts(where)
+    if filters.status:
+        where.append(RecordListing.status == filters.status)
+    total = counts[filters.status] if filters.status else sum(counts.values())
+    pages = max(math.ceil(total / page_size), 1)
+    page = min(max(page, 1), pages)
+    rows = _page_of_records(where, _order_by(filters.sort), page_size, (page - 1) * page_size)
+    return SearchPage(
+        rows=rows, counts=counts, total=total, page=page, pages=pages,
+        page_size=page_size, filters=filters,
+    )
+
+
+def waiting_for_review() -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(RecordListing)
+        .where(RecordListing.status == RecordStatus.NEEDS_REVIEW)
+    )
+
+
+def review_queue(limit: int) -> list[tuple[ConsentRecord, str]]:
+    """Signed records waiting for a clinician, longest-waiting first."""
+    listing = RecordListing
+    return _page_of_records(
+        [listing.status == RecordStatus.NEEDS_REVIEW],
+        (listing.completed_at.asc(), listing.record_id.asc()),
+        limit,
+    )

@@ -1,0 +1,143 @@
+"""The staff side's forms. Filter forms are read from the query string (no CSRF: they change
+nothing); every form that changes something is a CSRF-protected POST."""
+
+from wtforms import (
+    DateField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
+
+from ..forms import BaseForm
+from ..models import EventKind, StaffRole
+from ..records.search import SORTS
+from ..records.status import STATUS_LABELS
+
+ROLE_LABELS = {
+    StaffRole.ADMIN: "Administrator: staff accounts, settings, audit",
+    StaffRole.CLINICIAN: "Clinician: review and countersign",
+    StaffRole.FRONTDESK: "Front desk: start patients, view and download",
+}
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class QueryForm(BaseForm):
+    class Meta:
+        csrf = False
+
+
+def _check_date_range(form, start, end) -> bool:
+    if start.data and end.data and start.data > end.data:
+        end.errors.append("The end date must be on or after the start date.")
+        return False
+    return True
+
+
+class DashboardFilterForm(QueryForm):
+    q = StringField("Patient name", validators=[Optional(), Length(max=200)])
+    dob = DateField("Date of birth", validators=[Optional()])
+    date_from = DateField("Completed from", validators=[Optional()])
+    date_to = DateField("Completed to", validators=[Optional()])
+    procedure = SelectField("Procedure", validators=[Optional()], validate_choice=False)
+    status = SelectField(
+        "Status", choices=choices([("", "Any status"), *STATUS_LABELS.items()]),
+        validators=[Optional()],
+    )
+    sort = SelectField("Sort by", choices=choices(SORTS.items()), default="newest",
+                       validators=[Optional()])
+
+    def validate(self, extra_validators=None) -> bool:
+        return super().validate(extra_validators) & _check_date_range(
+            self, self.date_from, self.date_to
+        )
+
+
+class AuditFilterForm(QueryForm):
+    who = SelectField("Who", validators=[Optional()], validate_choice=False)
+    kind = SelectField("What", validators=[Optional()], validate_choice=False)
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+
+    def validate(self, extra_validators=None) -> bool:
+        return super().validate(extra_validators) & _check_date_range(
+            self, self.date_from, self.date_to
+        )
+
+
+class ReviewForm(BaseForm):
+    decision = RadioField(
+        "Your decision",
+        choices=choices([(EventKind.APPROVED, "Approve for treatment"),
+                         (EventKind.DECLINED, "Decline: do not treat")]),
+        validators=[InputRequired("Please choose approve or decline.")],
+    )
+    note = TextAreaField(
+        "Note", validators=[DataRequired("Please write a short note explaining the decision."),
+                            Length(max=2000)],
+        description="Kept with the record and printed on its PDF.",
+    )
+
+
+class CountersignForm(BaseForm):
+    clinician_name = StringField(
+        "Your full name, as your signature",
+        validators=[DataRequired("Please type your full name."), Length(max=200)],
+    )
+    signature = HiddenField("Drawn signature (optional)")
+
+
+class WithdrawalForm(BaseForm):
+    reason = TextAreaField(
+        "Reason for the withdrawal",
+        validators=[DataRequired("Please write the reason the patient gave, or 'none given'."),
+                    Length(max=2000)],
+        description="Record what the patient said. The signed PDF is kept; a new version "
+        "marks the consent as withdrawn.",
+    )
+
+
+class HandOverForm(BaseForm):
+    procedure = SelectField("Procedure", validate_choice=False,
+                            validators=[DataRequired("Please choose the procedure.")])
+
+
+class PasswordChangeForm(BaseForm):
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired("Please enter your current password."),
+                                        Length(max=200)],
+    )
+    new_password = PasswordField(
+        "New password", validators=[DataRequired("Please choose a new password.")],
+        description="At least 12 characters. A few unrelated words make a good password.",
+    )
+    confirm = PasswordField(
+        "New password again",
+        validators=[DataRequired("Please type the new password again."),
+                    EqualTo("new_password", "The two new passwords are not the same.")],
+    )
+
+
+class StaffAccountForm(BaseForm):
+    email = EmailField("Email", validators=[DataRequired("Please enter the person's email."),
+                                            Length(max=254)])
+    full_name = StringField("Full name", validators=[DataRequired("Please enter their full name."),
+                                                     Length(max=200)])
+    role = RadioField("Role", choices=choices(ROLE_LABELS.items()),
+                      validators=[InputRequired("Please choose a role.")])
+
+
+class StaffEditForm(BaseForm):
+    full_name = StringField("Full name", validators=[DataRequired("Please enter their full name."),
+                                                     Length(max=200)])
+    role = RadioField("Role", choices=choices(ROLE_LABELS.items()),
+                      validators=[InputRequired("Please choose a role.")])

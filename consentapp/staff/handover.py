@@ -1,0 +1,26 @@
+"""Hand-over to the tablet: front desk starts a patient here, and the staff session ends.
+
+Patient mode is marked in the session (nothing about the patient, only that this browser now
+belongs to one); leaving it needs a staff sign-in, which discards any unfinished draft.
+"""
+
+from flask import flash, redirect, url_for
+
+from .. import catalog
+from ..models import SessionEnd
+from ..patient.views import begin_patient_mode
+from . import bp, sessions
+from .access import requires
+from .forms import HandOverForm
+
+
+@bp.post("/hand-over")
+@requires("hand_over")
+def hand_over():
+    form = HandOverForm()
+    item = catalog.available().get((form.procedure.data or "", "en"))
+    if not form.validate_on_submit() or item is None:
+        flash("Please choose a procedure, then press “Start a patient on this tablet”.")
+        return redirect(url_for("staff.records"))
+    sessions.sign_out(SessionEnd.HANDED_OVER)
+    return begin_patient_mode(item)

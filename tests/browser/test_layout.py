@@ -1,0 +1,82 @@
+"""Every patient page (and the staff sign-in) on a portrait tablet, a landscape tablet and a
+phone: axe-core finds nothing, nothing scrolls sideways, every touch target is 44px or more,
+text is 18px or more, lines stay near 70 characters, and a page weighs well under 60 KB.
+Each page is also saved as a screenshot in test-artifacts/ for people to look at."""
+
+import pytest
+from playwright.sync_api import expect
+
+from .checks import layout_problems
+from .conftest import VIEWPORTS
+from .patient import WRONG_ANSWERS, TabletPatient, draw_signature_with_touch
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize("device", list(VIEWPORTS))
+def test_every_page_fits_the_device_and_passes_axe(app, server_url, open_device, screenshot,
+                                                   device):
+    page = open_device(device)
+    patient = TabletPatient(page, server_url)
+    problems: dict[str, list[str]] = {}
+    number = iter(range(1, 100))
+
+    def check(name: str, patient_page: bool = True) -> None:
+        screenshot(page, f"{device}/{next(number):02d}-{name}")
+        if found := layout_problems(page, patient_page=patient_page):
+            problems[name] = found
+
+    page.goto(server_url + "/")
+    check("welcome")
+    patient.button("Start").click()
+    check("about")
+    patient.button("Continue").click()
+    check("about-errors")
+    patient.about()
+    check("concerns")
+    patient.concerns()
+    check("screening")
+    patient.screening("keloids")
+    check("outcome-needs-review")
+    patient.button("Continue").click()
+    check("what-to-expect")
+    patient.read_on()
+    check("benefits")
+    patient.read_on()
+    check("risks")
+    patient.button("Continue").click()
+    check("risks-errors")
+    patient.risks()
+    check("alternatives")
+    patient.read_on()
+    check("understanding")
+    patient.answer_teach_back(WRONG_ANSWERS)
+    check("understanding-explained")
+    patient.understanding()
+    check("signer")
+    patient.signer_self()
+    check("review")
+    patient.review()
+    check("sign")
+    patient.button("Sign and finish").click()
+    check("sign-errors")
+    patient.tick_statements()
+    draw_signature_with_touch(page)
+    check("sign-drawn")
+    patient.button("Sign and finish").click()
+    expect(page.get_by_text("Please hand the tablet back")).to_be_visible()
+    check("finished")
+
+    # The inactivity warning, opened by a short configured wait.
+    app.config["PATIENT_IDLE_WARNING_SECONDS"] = 1
+    patient.start()
+    expect(page.get_by_role("button", name="I need more time")).to_be_visible(timeout=5000)
+    check("idle-warning")
+    page.get_by_role("button", name="I need more time").click()
+
+    page.goto(server_url + "/staff/login")
+    check("staff-sign-in", patient_page=False)
+
+    assert not problems, "\n\n".join(
+        f"{name}:\n" + "\n".join(found) for name, found in problems.items()
+    )

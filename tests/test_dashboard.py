@@ -1,0 +1,170 @@
+"""The dashboard: search by name (accents, capitals, parts), birth date, dates, procedure and
+status; counts per status; sorting; pages; the clinician's review queue."""
+
+import re
+from datetime import datetime
+
+import pytest
+
+from consentapp.records.search import search_key
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("Zoë O'Brien-Núñez", "zoe obrien nunez"),
+    ("JOSÉ ÁLVAREZ", "jose alvarez"),
+    ("Søren Łukasz Æbelø", "soren lukasz aebelo"),
+    ("Straße", "strasse"),
+    ("  Ana   María  ", "ana maria"),
+    ("D’Angelo", "dangelo"),
+    ("李小龍", "李小龍"),
+    ("%_", ""),
+])
+def test_search_key_folds_case_accents_and_punctuation(text, key):
+    assert search_key(text) == key
+
+
+def _names(html: str) -> list[str]:
+    return re.findall(r'<td><a href="/staff/records/[^"]+">([^<]+)</a></td>', html)
+
+
+@pytest.fixture
+def people(make_record):
+    people = {
+        "Zoë O'Brien-Núñez": ("1965-07-30", (), datetime(2026, 3, 1, 10)),
+        "José Álvarez": ("1980-01-01", ("diabetes",), datetime(2026, 3, 2, 10)),
+        "Maria Example": ("1971-04-09", (), datetime(2026, 3, 3, 10)),
+        "Mariana López": ("1990-12-24", ("sunburn",), datetime(2026, 3, 4, 10)),
+        "Søren Łukasz": ("1971-04-09", ("pregnant",), datetime(2026, 3, 5, 23, 30)),
+    }
+    return {
+        name: make_record(name, dob, *yes, at=at) for name, (dob, yes, at) in people.items()
+    }
+
+
+@pytest.mark.parametrize(("query", "found"), [
+    ("nunez", {"Zoë O&#39;Brien-Núñez"}),
+    ("NÚÑ", {"Zoë O&#39;Brien-Núñez"}),
+    ("o'brien", {"Zoë O&#39;Brien-Núñez"}),
+    ("obri", {"Zoë O&#39;Brien-Núñez"}),
+    ("zoe nunez", {"Zoë O&#39;Brien-Núñez"}),
+    ("jose", {"José Álvarez"}),
+    ("ÁLV", {"José Álvarez"}),
+    ("mari", {"Maria Example", "Mariana López"}),
+    ("maria ex", {"Maria Example"}),
+    ("lopez", {"Mariana López"}),
+    ("soren lukasz", {"Søren Łukasz"}),
+    ("%", set()),
+    ("_", set()),
+    ("nobody", set()),
+])
+def test_name_search_ignores_case_and_accents_and_finds_parts(staff, people, query, found):
+    page = staff("frontdesk").get("/staff/", query_string={"q": query})
+    assert page.status_code == 200
+    assert set(_names(page.text)) == found
+    assert 'value="{}"'.format(query.replace("'", "&#39;")) in page.text  # the query stays
+
+
+def test_filters_by_birth_date_dates_procedure_and_status(staff, people):
+    client = staff("frontdesk")
+
+    def found(**args):
+        return set(_names(client.get("/staff/", query_string=args).text))
+
+    everyone = {name.replace("'", "&#39;") for name in people}
+    assert found(dob="1971-04-09") == {"Maria Example", "Søren Łukasz"}
+    assert found(date_from="2026-03-02", date_to="2026-03-03") == {"José Álvarez", "Maria Example"}
+    assert found(date_from="2026-03-05") == {"Søren Łukasz"}
+    assert found(procedure="microneedling") == everyone
+    assert found(status="needs_review") == {"José Álvarez", "Søren Łukasz"}
+    assert found(status="not_eligible") == {"Mariana López"}
+    assert found(status="signed") == {"Zoë O&#39;Brien-Núñez", "Maria Example"}
+    assert found(status="needs_review", dob="1971-04-09") == {"Søren Łukasz"}
+    assert found(q="mari", status="signed") == {"Maria Example"}
+
+
+class TestClinicTimeZone:
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "CLINIC_TIMEZONE": "Europe/Madrid"}
+
+    def test_dates_are_the_clinics_days_not_utc_days(self, staff, people):
+        # 23:30 UTC on 5 March is already 6 March in Madrid.
+        client = staff("frontdesk")
+        page = client.get("/staff/", query_string={"date_from": "2026-03-06"})
+        assert set(_names(page.text)) == {"Søren Łukasz"}
+        assert "2026-03-06 00:30 CET" in page.text
+        page = client.get("/staff/", query_string={"date_to": "2026-03-05"})
+        assert "Søren Łukasz" not in _names(page.text)
+
+
+def test_counts_per_status_follow_the_other_filters(staff, people):
+    client = staff("clinician")
+    page = client.get("/staff/").text
+    for label, count in [("All", 5), ("Signed", 2), ("Needs review", 2), ("Not eligible", 1),
+                         ("Withdrawn", 0)]:
+        assert re.search(rf">{label} <span class=\"count\">{count}</span>", page), label
+    page = client.get("/staff/", query_string={"q": "mari", "status": "signed"}).text
+    assert re.search(r'aria-current="page">Signed <span class="count">1</span>', page)
+    assert re.search(r">Not eligible <span class=\"count\">1</span>", page)
+    assert 'href="/staff/?q=mari&amp;status=not_eligible"' in page
+
+
+def test_sorting(staff, people):
+    client = staff("frontdesk")
+
+    def order(sort):
+        return _names(client.get("/staff/", query_string={"sort": sort}).text)
+
+    zoe = "Zoë O&#39;Brien-Núñez"
+    assert order("newest")[0] == "Søren Łukasz" and order("oldest")[0] == zoe
+    assert order("name") == ["José Álvarez", "Maria Example", "Mariana López", "Søren Łukasz",
+                             zoe]
+    assert order("name_desc") == list(reversed(order("name")))
+    assert order("dob")[0] == zoe
+
+
+class TestPagination:
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "STAFF_PAGE_SIZE": 3}
+
+    def test_pages_keep_the_filters_and_cover_every_record_once(self, staff, make_record):
+        for day in range(1, 9):
+            make_record(f"Patient Number{day}", "1980-01-01", at=datetime(2026, 1, day, 9))
+        make_record("Someone Else", "1980-01-01", at=datetime(2026, 1, 20, 9))
+        client = staff("frontdesk")
+        seen = []
+        for page_number in (1, 2, 3):
+            page = client.get("/staff/", query_string={"q": "number", "page": page_number}).text
+            seen += _names(page)
+            assert f"Page {page_number} of 3" in page
+        assert seen == [f"Patient Number{day}" for day in range(8, 0, -1)]
+        first = client.get("/staff/", query_string={"q": "number"}).text
+        assert 'href="/staff/?q=number&amp;page=2" rel="next"' in first
+        assert 'rel="prev"' not in first
+        # A page past the end shows the last page rather than an empty table.
+        beyond = client.get("/staff/", query_string={"q": "number", "page": 99}).text
+        assert _names(beyond) == ["Patient Number2", "Patient Number1"]
+        assert "8 records" in beyond
+
+
+def test_bad_filter_input_is_explained_on_the_same_page(staff, people):
+    client = staff("frontdesk")
+    page = client.get("/staff/", query_string={"q": "maria", "dob": "31/02/1971"})
+    assert page.status_code == 200
+    assert "Not a valid date value." in page.text
+    assert 'value="maria"' in page.text and 'value="31/02/1971"' in page.text
+    page = client.get("/staff/", query_string={"date_from": "2026-03-05", "date_to": "2026-03-01"})
+    assert "The end date must be on or after the start date." in page.text
+    page = client.get("/staff/", query_string={"page": "abc", "sort": "evil", "status": "x"})
+    assert page.status_code == 200
+
+
+def test_clinicians_see_the_review_queue_first_and_front_desk_does_not(staff, people):
+    clinician = staff("clinician").get("/staff/").text
+    assert "Waiting for clinician review" in clinician
+    queue = clinician.split('class="queue"')[1].split("</ol>")[0]
+    assert queue.index("José Álvarez") < queue.index("Søren Łukasz")  # longest waiting first
+    assert "Maria Example" not in queue
+    assert clinician.index("Waiting for clinician review") < clinician.index("Find records")
+    assert "Waiting for clinician review" not in staff("frontdesk").get("/staff/").text
