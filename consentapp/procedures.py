@@ -327,8 +327,11 @@ def load_all(forms_dir: Path) -> tuple[dict[tuple[str, str], LoadedDefinition], 
         loaded[(item.definition.slug, item.definition.language)] = item
     for (slug, language), item in sorted(loaded.items()):
         reference = loaded.get((slug, REFERENCE_LANGUAGE))
-        if reference is not None and language != REFERENCE_LANGUAGE:
-            errors.extend(translation_errors(reference, item))
+        if reference is None or language == REFERENCE_LANGUAGE:
+            continue
+        if differences := translation_errors(reference, item):
+            errors.extend(differences)
+            del loaded[(slug, language)]
     if not loaded and not errors:
         errors.append(f"{forms_dir}: no procedure definitions found (expected SLUG/LANG.toml)")
     return loaded, errors
