@@ -6,9 +6,24 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint worker clean
+TRANSLATIONS := consentapp/translations
+# Flask-Babel's lazy_gettext is imported as _l; pybabel knows _ and gettext by itself.
+EXTRACT := $(BIN)/pybabel --quiet extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file
 
-install: $(STAMP)
+.PHONY: install catalogs update-catalogs run test lint worker clean
+
+install: $(STAMP) catalogs
+
+# The template of every text to translate (git-ignored, made afresh each time), and the
+# compiled catalogs Flask-Babel reads (git-ignored too: only the .po files are committed).
+catalogs: $(STAMP)
+	$(EXTRACT) -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel compile --statistics -d $(TRANSLATIONS)
+
+# After changing a patient-facing text: add the new texts to every messages.po, translate
+# them there (tests/test_translations.py fails until every one is), then `make install`.
+update-catalogs: catalogs
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-wrap
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

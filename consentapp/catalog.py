@@ -42,6 +42,23 @@ def available() -> dict[tuple[str, str], LoadedDefinition]:
         return loaded
 
 
+def in_language(slug: str, language: str) -> LoadedDefinition | None:
+    """Procedure `slug` in `language`; in English (else any language it has) where it has no
+    such translation, so a procedure not yet translated is still offered."""
+    items = available()
+    found = items.get((slug, language)) or items.get((slug, "en"))
+    if found is None:
+        found = next((item for (s, _lang), item in sorted(items.items()) if s == slug), None)
+    return found
+
+
+def offered(language: str) -> list[LoadedDefinition]:
+    """One definition per procedure, each in `language` where it can be, sorted by title."""
+    slugs = {slug for slug, _language in available()}
+    items = [in_language(slug, language) for slug in slugs]
+    return sorted((item for item in items if item), key=lambda item: item.definition.title)
+
+
 def snapshot(item: LoadedDefinition) -> DefinitionSnapshot:
     """Store the exact definition text once, so records can point at it forever."""
     existing = db.session.get(DefinitionSnapshot, item.sha256)

@@ -3,6 +3,7 @@
 import traceback
 
 from flask import Flask, render_template, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
 
@@ -21,40 +22,44 @@ def _page(status: int, title: str, message: str):
     return render_template("errors/error.html", title=title, message=message), status
 
 
+# In the language of the page the person came from (staff pages: English; see i18n.py).
 def _csrf_error(error: CSRFError):
     return _page(
         400,
-        "This page had expired",
-        "For your safety the form could not be sent. Please go back, reload the page and try "
-        "again. Nothing you already saved was lost.",
+        _("This page had expired"),
+        _("For your safety the form could not be sent. Please go back, reload the page and "
+          "try again. Nothing you already saved was lost."),
     )
 
 
 def _not_found(error):
-    return _page(404, "Page not found", "We could not find that page.")
+    return _page(404, _("Page not found"), _("We could not find that page."))
 
 
 def _forbidden(error):
-    return _page(403, "Not allowed", "Your account cannot open this page.")
+    return _page(403, _("Not allowed"), _("Your account cannot open this page."))
 
 
 def _too_large(error):
-    return _page(413, "Too much to send", "What you sent was too large. Please try again.")
+    return _page(
+        413, _("Too much to send"), _("What you sent was too large. Please try again.")
+    )
 
 
 def _too_many(error):
     return _page(
         429,
-        "Too many attempts",
-        "There were too many attempts in a short time. Please wait a minute and try again.",
+        _("Too many attempts"),
+        _("There were too many attempts in a short time. Please wait a minute and try again."),
     )
 
 
 def _server_error(error):
     return _page(
         500,
-        "Something went wrong",
-        "Sorry, something went wrong on our side. Please hand the tablet to a member of staff.",
+        _("Something went wrong"),
+        _("Sorry, something went wrong on our side. Please hand the tablet to a member of "
+          "staff."),
     )
 
 

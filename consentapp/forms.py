@@ -42,7 +42,9 @@ def _strip(value):
 
 
 def at_most(characters: int) -> Length:
-    return Length(max=characters, message=f"Please keep this to {characters} characters or fewer.")
+    return Length(max=characters, message=_l(
+        "Please keep this to %(characters)s characters or fewer.", characters=characters
+    ))
 
 
 class BaseForm(FlaskForm):
@@ -94,32 +96,32 @@ class DatePartsField(Field):
 
 class AboutYouForm(BaseForm):
     full_name = StringField(
-        "Your full name",
-        validators=[DataRequired("Please type your full name."), at_most(200)],
+        _l("Your full name"),
+        validators=[DataRequired(_l("Please type your full name.")), at_most(200)],
     )
     date_of_birth = DatePartsField(
-        "Your date of birth", description=_l("For example: 25 3 1970."),
+        _l("Your date of birth"), description=_l("For example: 25 3 1970."),
     )
     contact = StringField(
-        "Phone or email (optional)",
+        _l("Phone or email (optional)"),
         validators=[Optional(), at_most(200)],
-        description="Only if you want the clinic to be able to reach you.",
+        description=_l("Only if you want the clinic to be able to reach you."),
     )
 
     def validate_date_of_birth(self, field):
         if not any(field.parts.values()):
-            raise StopValidation("Please enter your date of birth.")
+            raise StopValidation(gettext("Please enter your date of birth."))
         if field.data is None:  # the boxes did not make a date; process_errors says why
             raise StopValidation()
         today = date.today()
         if field.data > today:
-            raise ValidationError("Your date of birth cannot be in the future.")
+            raise ValidationError(gettext("Your date of birth cannot be in the future."))
         if field.data.year < today.year - 120:
-            raise ValidationError("Please check the year of your date of birth.")
+            raise ValidationError(gettext("Please check the year of your date of birth."))
 
 
 def _field_for(question: Question) -> Field:
-    required_message = "Please answer this question."
+    required_message = gettext("Please answer this question.")
     validators = (
         [DataRequired(required_message)] if question.required else [Optional()]
     )
@@ -132,7 +134,7 @@ def _field_for(question: Question) -> Field:
         )
     if question.kind == "multi":
         if question.required:
-            validators = [DataRequired("Please choose at least one.")]
+            validators = [DataRequired(gettext("Please choose at least one."))]
         return MultiCheckboxField(
             question.label, choices=choices, validators=validators,
             description=description,
@@ -155,12 +157,15 @@ class ContinueForm(BaseForm):
 
 
 def risks_form(page: RisksPage) -> type[BaseForm]:
-    # The risk's name is in the message so the error summary says which boxes are missing.
+    # The risk's name is in the message so the error summary says which boxes are missing;
+    # plain gettext, as in sign_form, so the name is escaped like any other text.
     fields = {
         f"ack_{risk.key}": BooleanField(
             page.acknowledgement,
-            validators=[DataRequired(f"{risk.name}: please tick the box to show you have read "
-                                     "and understand this risk.")],
+            validators=[DataRequired(gettext(
+                "%(risk)s: please tick the box to show you have read and understand this risk.",
+                risk=risk.name,
+            ))],
         )
         for risk in page.items
     }
@@ -188,8 +193,8 @@ def sign_form(statements: tuple[Statement, ...]) -> type[BaseForm]:
         for statement in statements
     }
     fields["signer_name"] = StringField(
-        "Type your full name",
-        validators=[DataRequired("Please type your full name."), at_most(200)],
+        _l("Type your full name"),
+        validators=[DataRequired(_l("Please type your full name.")), at_most(200)],
     )
     # "typed" is what a page without JavaScript sends: the drawing pad needs a script, and
     # the script switches a fresh page to "drawn" (see static/js/signature.js).
@@ -202,7 +207,7 @@ def sign_form(statements: tuple[Statement, ...]) -> type[BaseForm]:
         default=SignatureMethod.TYPED,
         validators=[InputRequired(_l("Please choose how you would like to sign."))],
     )
-    fields["signature"] = HiddenField("Signature")
+    fields["signature"] = HiddenField(_l("Signature"))
     return type("SignForm", (BaseForm,), fields)
 
 

@@ -12,6 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
+from flask_babel import gettext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 Outcome = Literal["eligible", "needs_review", "not_eligible"]
@@ -59,7 +60,8 @@ class Question(Strict):
     @property
     def choices(self) -> list[tuple[str, str]]:
         if self.kind == "yesno":
-            return [("yes", "Yes"), ("no", "No")]
+            # In the language being shown: the patient's page, or the PDF's (force_locale).
+            return [("yes", gettext("Yes")), ("no", gettext("No"))]
         return [(option.value, option.label) for option in self.options]
 
     def label_for(self, value: str) -> str:
@@ -267,8 +269,53 @@ def definition_files(forms_dir: Path) -> list[Path]:
     return sorted(forms_dir.glob("*/*.toml"))
 
 
+REFERENCE_LANGUAGE = "en"
+
+
+def key_paths(definition: Definition) -> set[str]:
+    """What every translation of a procedure must share: its keys and the values the program
+    reads (kinds, option values, rules, right answers), never its words. A rule is named by
+    its place, as rules apply in order; everything else by its key."""
+    paths = {f"version={definition.version}", f"screening_step={definition.screening_step}"}
+    for step in definition.question_steps:
+        paths.add(f"question_steps.{step.key}")
+        for question in step.questions:
+            base = f"question_steps.{step.key}.questions.{question.key}"
+            paths |= {base, f"{base}.kind={question.kind}", f"{base}.required={question.required}",
+                      f"{base}.max_length={question.max_length}"}
+            paths |= {f"{base}.options.{option.value}" for option in question.options}
+    for index, rule in enumerate(definition.rules):
+        base = f"rules[{index}]"
+        paths |= {f"{base}.question={rule.question}", f"{base}.outcome={rule.outcome}"}
+        paths |= {f"{base}.answers.{answer}" for answer in rule.answers}
+    paths |= {f"risks.items.{risk.key}" for risk in definition.risks.items}
+    paths |= {f"consent_statements.{statement.key}" for statement in definition.consent_statements}
+    for question in definition.teach_back:
+        base = f"teach_back.{question.key}"
+        paths |= {base, f"{base}.answer={question.answer}"}
+        paths |= {f"{base}.options.{option.value}" for option in question.options}
+    return paths
+
+
+def translation_errors(reference: LoadedDefinition, translation: LoadedDefinition) -> list[str]:
+    """How `translation` differs in structure from the reference (English) file, each
+    difference naming the translation's file and the key path."""
+    expected, found = key_paths(reference.definition), key_paths(translation.definition)
+    name = Path(reference.path).name
+    return [
+        *(f"{translation.path}: missing key {key} (it is in {name})"
+          for key in sorted(expected - found)),
+        *(f"{translation.path}: extra key {key} (it is not in {name})"
+          for key in sorted(found - expected)),
+    ]
+
+
 def load_all(forms_dir: Path) -> tuple[dict[tuple[str, str], LoadedDefinition], list[str]]:
-    """Every definition under forms_dir, keyed by (slug, language), and the errors found."""
+    """Every definition under forms_dir, keyed by (slug, language), and the errors found.
+
+    Each translation of a procedure is checked against its English file: a patient must be
+    asked the same questions, and shown the same risks, whatever language they read.
+    """
     loaded: dict[tuple[str, str], LoadedDefinition] = {}
     errors: list[str] = []
     for path in definition_files(forms_dir):
@@ -278,6 +325,13 @@ def load_all(forms_dir: Path) -> tuple[dict[tuple[str, str], LoadedDefinition], 
             errors.append(str(exc))
             continue
         loaded[(item.definition.slug, item.definition.language)] = item
+    for (slug, language), item in sorted(loaded.items()):
+        reference = loaded.get((slug, REFERENCE_LANGUAGE))
+        if reference is None or language == REFERENCE_LANGUAGE:
+            continue
+        if differences := translation_errors(reference, item):
+            errors.extend(differences)
+            del loaded[(slug, language)]
     if not loaded and not errors:
         errors.append(f"{forms_dir}: no procedure definitions found (expected SLUG/LANG.toml)")
     return loaded, errors

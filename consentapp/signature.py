@@ -9,6 +9,10 @@ import json
 import math
 from dataclasses import dataclass
 
+from flask_babel import gettext
+
+from .i18n import N_
+
 # What counts as a signature, relative to the pad it was drawn on (700 x 220 on the tablet),
 # so a pad of another size is judged the same way. A mark of two crossed strokes (an "X",
 # the signature of someone who cannot write) passes; a tap, a dot, a tiny squiggle in a
@@ -18,14 +22,18 @@ MIN_INK_FRACTION = 0.2  # and its lines are at least 20% of the width long in al
 # One straight stroke has exactly as much ink as it spans (1.0); a shaky one a little more;
 # even a shallow 45-degree zig-zag has 1.41, handwriting 3 and up.
 MIN_INK_PER_EXTENT = 1.25
-UNREADABLE = "We could not read the signature. Please press Clear and sign again."
-TOO_LONG = "That signature is too long. Please press Clear and sign again."
-TOO_SMALL = "That signature is too small. Please sign across the box."
-A_LINE = "That is a single line, not a signature. Please press Clear and sign your name."
+UNREADABLE = N_("We could not read the signature. Please press Clear and sign again.")
+TOO_LONG = N_("That signature is too long. Please press Clear and sign again.")
+TOO_SMALL = N_("That signature is too small. Please sign across the box.")
+A_LINE = N_("That is a single line, not a signature. Please press Clear and sign your name.")
+EMPTY = N_("Please sign with your finger in the box.")
 
 
 class SignatureError(ValueError):
-    """What is wrong with a drawn signature, in words for the patient."""
+    """What is wrong with a drawn signature, in words for the patient (in their language)."""
+
+    def __init__(self, message: str):
+        super().__init__(gettext(message))
 
 
 @dataclass(frozen=True)
@@ -69,7 +77,7 @@ def from_dict(data: dict) -> Signature:
 def parse(raw: str | None, max_points: int) -> Signature:
     """Check what the signature pad posted; raise SignatureError with a patient-facing message."""
     if not raw or not raw.strip():
-        raise SignatureError("Please sign with your finger in the box.")
+        raise SignatureError(EMPTY)
     try:
         data = json.loads(raw)
         width, height = int(data["width"]), int(data["height"])
@@ -96,7 +104,7 @@ def parse(raw: str | None, max_points: int) -> Signature:
     if not (50 <= width <= 4000 and 30 <= height <= 3000):
         raise SignatureError(UNREADABLE)
     if not cleaned:
-        raise SignatureError("Please sign with your finger in the box.")
+        raise SignatureError(EMPTY)
     check_size(cleaned, width)
     return Signature(width, height, tuple(cleaned))
 

@@ -61,8 +61,16 @@ class PatientJourney:
         return self.page.request.path
 
     # -- steps ---------------------------------------------------------------------------
-    def start(self, procedure: str = "microneedling"):
+    def choose_language(self, language: str):
+        """Press "English" or "Español" on the welcome screen."""
         self.get("/")
+        return self.post("/language", {"language": language})
+
+    def start(self, procedure: str = "microneedling", language: str | None = None):
+        if language:
+            self.choose_language(language)
+        else:
+            self.get("/")
         return self.post("/start", {"procedure": procedure})
 
     def about(self, name="Maria Example", dob="1971-04-09", contact=""):
@@ -123,9 +131,11 @@ class PatientJourney:
         self.signer(**signer)
         self.continue_("review")
 
-    def to_signature(self, *screening_yes: str, name="Maria Example", dob="1971-04-09"):
+    def to_signature(
+        self, *screening_yes: str, name="Maria Example", dob="1971-04-09", language=None
+    ):
         """Everything up to the signature screen, answering as an ordinary eligible patient."""
-        self.start()
+        self.start(language=language)
         self.about(name=name, dob=dob)
         self.concerns()
         self.screening(*screening_yes)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from consentapp.eligibility import evaluate
-from consentapp.procedures import DefinitionError, load_file
+from consentapp.procedures import DefinitionError, key_paths, load_file, translation_errors
 
 FORMS = Path(__file__).resolve().parent.parent / "forms"
 SHIPPED = FORMS / "microneedling" / "en.toml"
@@ -72,6 +72,65 @@ def test_forms_check_passes_on_the_shipped_forms(runner, shipped):
     result = runner.invoke(args=["forms", "check"])
     assert result.exit_code == 0, result.output
     assert f"ok    microneedling (en) version {shipped.definition.version}" in result.output
+    assert f"ok    microneedling (es) version {shipped.definition.version}" in result.output
+
+
+
+def test_the_spanish_definition_has_the_same_keys_as_the_english(shipped):
+    spanish = load_file(FORMS / "microneedling" / "es.toml")
+    assert key_paths(spanish.definition) == key_paths(shipped.definition)
+    assert translation_errors(shipped, spanish) == []
+    risk_names = " ".join(risk.name for risk in spanish.definition.risks.items).lower()
+    for word in ("moretones", "cicatrices", "infección"):
+        assert word in risk_names
+
+
+# A translation that drifts from en.toml: each change, and the key path it must be named by.
+@pytest.mark.parametrize(
+    ("replace", "by", "expected"),
+    [
+        # A risk left out: a Spanish patient would never acknowledge it.
+        ('[[risks.items]]\nkey = "infection"', '[[risks.items]]\nkey = "infeccion"',
+         "missing key risks.items.infection"),
+        ('key = "expectations"\nkind = "textarea"', 'key = "expectations"\nkind = "text"',
+         "missing key question_steps.concerns.questions.expectations.kind=textarea"),
+        ('{ value = "legs", label = "Piernas" },',
+         '{ value = "legs", label = "Piernas" },\n  { value = "arms", label = "Brazos" },',
+         "extra key question_steps.concerns.questions.areas.options.arms"),
+        ('answer = "call_us"', 'answer = "wait"',
+         "missing key teach_back.infection_signs.answer=call_us"),
+        ('outcome = "needs_review"', 'outcome = "not_eligible"',
+         "missing key rules[4].outcome=needs_review"),
+        ('version = "1.1.0"', 'version = "1.0.0"', "missing key version=1.1.0"),
+    ],
+)
+def test_forms_check_fails_on_a_translation_whose_keys_differ(
+    runner, forms_copy, replace, by, expected
+):
+    path = forms_copy / "microneedling" / "es.toml"
+    source = path.read_text()
+    assert replace in source
+    path.write_text(source.replace(replace, by, 1))
+
+    result = runner.invoke(args=["forms", "check", "--dir", str(forms_copy)])
+
+    assert result.exit_code == 1
+    assert f"error {path}: {expected} (it is" in result.output
+    assert "ok    microneedling (en)" in result.output  # the English file itself is fine
+
+
+def test_a_translation_missing_a_whole_question_names_it(runner, forms_copy):
+    path = forms_copy / "microneedling" / "es.toml"
+    source = path.read_text()
+    start = source.index('[[question_steps.questions]]\nkey = "goals"')
+    end = source.index("[[question_steps.questions]]", start + 1)
+    path.write_text(source[:start] + source[end:])
+
+    result = runner.invoke(args=["forms", "check", "--dir", str(forms_copy)])
+
+    assert result.exit_code == 1
+    assert f"{path}: missing key question_steps.concerns.questions.goals (it is" in result.output
+    assert "ok    microneedling (es)" not in result.output
 
 
 @pytest.mark.parametrize(
@@ -146,9 +205,9 @@ def test_a_bad_teach_back_question_is_refused_naming_it(forms_copy, replace, by,
 
 
 def test_a_definition_without_teach_back_skips_the_step(app, forms_copy, journey):
-    path = forms_copy / "microneedling" / "en.toml"
-    source = path.read_text()
-    path.write_text(source[: source.index("# Check of understanding")].rstrip() + "\n")
+    for path in (forms_copy / "microneedling").glob("*.toml"):  # each language alike
+        source = path.read_text()
+        path.write_text(source[: source.index("[[teach_back]]")].rstrip() + "\n")
     app.config["FORMS_DIR"] = forms_copy
     journey.start()
     journey.about()

@@ -27,7 +27,8 @@ def test_front_desk_hands_the_tablet_to_a_patient(app, staff, make_record):
     data = _session_data(tablet)
     assert data["patient_mode"] is True
     assert "_user_id" not in data and "staff_session" not in data
-    assert set(data) <= {"patient_mode", "draft_id", "csrf_token", "_fresh", "_flashes"}
+    assert set(data) <= {"patient_mode", "draft_id", "csrf_token", "_fresh", "_flashes", "language"}
+    assert data["language"] == "en"  # none chosen on the staff page: English
     with app.app_context():
         row = db.session.scalars(select(StaffSession)).one()
         assert row.end_reason == SessionEnd.HANDED_OVER

@@ -59,7 +59,7 @@ def test_eligible_patient_signs_and_the_record_and_pdf_hold_everything(app, jour
         text, pages = _pdf_text(pdf.content)
 
     assert "Maria Example" in text
-    assert "1971-04-09" in text
+    assert "Date of birth April 9, 1971" in text  # dates are written out in the record's language
     assert "Riverside Skin Clinic" in text
     for word in RISK_WORDS:
         assert word.lower() in text.lower(), word
@@ -70,7 +70,7 @@ def test_eligible_patient_signs_and_the_record_and_pdf_hold_everything(app, jour
     assert len(pages) >= 2
     for number, page_text in enumerate(pages, start=1):
         assert f"Page {number} of {len(pages)}" in page_text
-        assert "Maria Example · DOB 1971-04-09 · Record" in page_text
+        assert "Maria Example · DOB Apr 9, 1971 · Record" in page_text
         assert record.id in page_text
 
 

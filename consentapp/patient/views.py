@@ -20,10 +20,11 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
-from .. import catalog
+from .. import catalog, i18n
 from ..drafts import TIMED_OUT_MESSAGE, current_draft, discard_draft, save, start_draft, touch
 from ..eligibility import evaluate
 from ..forms import (
@@ -58,19 +59,32 @@ def _clearing_site_data(response):
     return response
 
 
+def _language() -> str:
+    return str(get_locale() or "en")
+
+
 @bp.get("/")
 def welcome():
-    procedures = sorted(
-        (item.definition for (slug, lang), item in catalog.available().items() if lang == "en"),
-        key=lambda definition: definition.title,
-    )
+    procedures = [item.definition for item in catalog.offered(_language())]
     return render_template(
         "patient/welcome.html",
         procedures=procedures,
+        languages=i18n.OWN_NAMES,
         form=ContinueForm(),
         has_draft=current_draft() is not None,
         patient_mode=session.get(PATIENT_MODE_KEY, False),
     )
+
+
+@bp.post("/language")
+def choose_language():
+    """The welcome screen's "English" / "Español" buttons; the choice lasts the patient's turn."""
+    form = ContinueForm()
+    language = request.form.get("language", "")
+    if not form.validate_on_submit() or language not in i18n.SUPPORTED:
+        abort(400)
+    i18n.choose(language)
+    return redirect(url_for(".welcome"))
 
 
 @bp.post("/start")
@@ -78,7 +92,7 @@ def start():
     form = ContinueForm()
     if not form.validate_on_submit():
         abort(400)
-    item = catalog.available().get((request.form.get("procedure", ""), "en"))
+    item = catalog.in_language(request.form.get("procedure", ""), _language())
     if item is None:
         abort(404)
     return begin_patient_mode(item)
@@ -88,7 +102,8 @@ def begin_patient_mode(item: LoadedDefinition):
     """This browser now belongs to a patient: a fresh draft, and no staff session on it.
 
     The session says so (PATIENT_MODE_KEY, which holds nothing about the patient); only a
-    staff sign-in leaves patient mode.
+    staff sign-in leaves patient mode. The draft pins the definition in the patient's
+    language, and the session's language follows it.
     """
     if current_user.is_authenticated:
         g.session_end_reason = SessionEnd.HANDED_OVER  # read by the staff session's end
@@ -98,6 +113,7 @@ def begin_patient_mode(item: LoadedDefinition):
     catalog.snapshot(item)
     start_draft(secrets.token_urlsafe(32), item.sha256)
     session[PATIENT_MODE_KEY] = True
+    i18n.choose(item.definition.language)
     return redirect(url_for("patient.step", key="about"))
 
 
@@ -138,6 +154,13 @@ def step(key: str):
     if draft is None:
         return redirect(url_for(".welcome"))
     definition = catalog.definition_for(draft.definition_sha256)
+    # Every screen of the journey, its messages and its <html lang> speak the language of
+    # the definition the patient started with, so the page never mixes two languages.
+    with force_locale(definition.language):
+        return _step(draft, definition, key)
+
+
+def _step(draft: PatientDraft, definition: Definition, key: str):
     steps = steps_for(definition)
     if key not in {s.key for s in steps}:
         abort(404)
@@ -214,7 +237,7 @@ def _about(draft, definition, context):
         return _complete(draft, definition, "about", undo=stale, about=about)
     return render_template(
         "patient/form_step.html", form=form, fields=["full_name", "date_of_birth", "contact"],
-        title="About you", intro="We need these to match this form to you.", **context,
+        title=_("About you"), intro=_("We need these to match this form to you."), **context,
     )
 
 
@@ -338,6 +361,7 @@ def _review(draft, definition: Definition, context):
     steps_with_answers = answered_steps(definition, draft.data.get("answers", {}))
     return render_template(
         "patient/review.html", form=form, about=draft.data.get("about", {}),
+        date_of_birth=date.fromisoformat(draft.data["about"]["date_of_birth"]),
         answered=steps_with_answers, outcome=evaluate(definition, draft.data.get("answers", {})),
         acknowledged=draft.data.get("acknowledged_risks", []),
         people=draft.data.get("signer") or {}, relationships=dict(RELATIONSHIPS), **context,
@@ -399,6 +423,7 @@ def _commit(submission: Submission, definition: Definition) -> None:
 
 def _finish_screened_out(draft, definition: Definition, answers: dict):
     _commit(_submission(draft, definition, answers), definition)
+    i18n.forget()
     # Shown in this response rather than after a redirect: the reasons are health data and
     # must not wait in the session cookie for another request.
     return _clearing_site_data(render_template(
@@ -434,6 +459,7 @@ def _finish_signed(draft, definition: Definition, form, signature):
         abort(409)
     definition_sha256 = draft.definition_sha256
     _commit(submission, definition)
+    i18n.forget()
     session[FINISHED_KEY] = {"kind": "signed", "definition": definition_sha256}
     return _clearing_site_data(redirect(url_for(".finished")))
 
@@ -444,6 +470,7 @@ def finished():
     if not info:
         return redirect(url_for(".welcome"))
     definition = catalog.definition_for(info["definition"])
-    return _clearing_site_data(
-        render_template("patient/finished.html", kind=info["kind"], definition=definition)
-    )
+    with force_locale(definition.language):
+        return _clearing_site_data(
+            render_template("patient/finished.html", kind=info["kind"], definition=definition)
+        )

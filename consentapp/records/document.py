@@ -11,6 +11,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_time
+from flask_babel import force_locale, gettext
+
+from ..i18n import N_, english_name
 from ..models import ConsentRecord, RecordEvent, Relationship, SignatureMethod
 from ..procedures import Definition, InfoPage
 from ..signature import from_dict
@@ -35,16 +39,17 @@ SYSTEM_ACTOR = "system"
 PATIENT_ACTOR = "patient"
 
 
-# In the record's own words, whatever language the tablet spoke: the PDF is the clinic's.
+# English here (staff pages use them as they are); the PDF shows them in the record's
+# language (gettext under force_locale, in build_document).
 RELATIONSHIP_LABELS = {
-    Relationship.PARENT: "Parent",
-    Relationship.GUARDIAN: "Guardian",
-    Relationship.LEGAL_REPRESENTATIVE: "Legal representative",
+    Relationship.PARENT: N_("Parent"),
+    Relationship.GUARDIAN: N_("Guardian"),
+    Relationship.LEGAL_REPRESENTATIVE: N_("Legal representative"),
 }
 OUTCOME_LABELS = {
-    "eligible": "Eligible",
-    "needs_review": "Needs clinician review",
-    "not_eligible": "Not eligible",
+    "eligible": N_("Eligible"),
+    "needs_review": N_("Needs clinician review"),
+    "not_eligible": N_("Not eligible"),
 }
 
 
@@ -61,6 +66,21 @@ def _when(moment: datetime | None, tz_name: str) -> dict | None:
     return formatted
 
 
+def _in_language(moment: datetime | None, tz_name: str, language: str) -> dict | None:
+    """A time as the patient reads it ("9 de abril de 2026, 14:32"), in the clinic's zone,
+    with the exact UTC time beside it for staff (as _when)."""
+    if moment is None:
+        return None
+    utc = moment.replace(tzinfo=ZoneInfo("UTC"))
+    local = utc.astimezone(ZoneInfo(tz_name))
+    return {
+        "local": f"{format_date(local, 'long', locale=language)}, "
+                 f"{format_time(local, 'short', locale=language)} ({tz_name})",
+        "utc": utc.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "in_utc": tz_name == "UTC",
+    }
+
+
 def _local_time(moment: datetime, tz_name: str) -> str:
     """Seconds and the zone's abbreviation (GMT or BST...), so daylight saving is visible."""
     local = moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tz_name))
@@ -69,7 +89,7 @@ def _local_time(moment: datetime, tz_name: str) -> str:
 
 def _answer_text(question, value) -> str:
     if value in (None, "", []):
-        return "(no answer)"
+        return gettext("(no answer)")
     if isinstance(value, list):
         return "; ".join(question.label_for(item) for item in value)
     if question.kind in ("single", "yesno"):
@@ -240,11 +260,29 @@ def staff_decisions(events: Sequence[RecordEvent], tz_name: str) -> list[dict]:
     return decisions
 
 
+STAFF_NOTE = "Staff note: this consent was completed in {name} ({code})."
+
+
 def build_document(
     record: ConsentRecord, definition: Definition, events: Sequence[RecordEvent], *,
     clinic_name: str, tz_name: str, verification_code: str, verification_url: str,
     sample: bool = False,
 ) -> dict:
+    """The PDF's content, every patient-facing word in the record's language."""
+    with force_locale(record.language):
+        return _document(
+            record, definition, events, clinic_name=clinic_name, tz_name=tz_name,
+            verification_code=verification_code, verification_url=verification_url,
+            sample=sample,
+        )
+
+
+def _document(
+    record: ConsentRecord, definition: Definition, events: Sequence[RecordEvent], *,
+    clinic_name: str, tz_name: str, verification_code: str, verification_url: str,
+    sample: bool,
+) -> dict:
+    language = record.language
     embedded = record_json(record_data(record, events))
     newest = max([record.completed_at, *(event.created_at for event in events)])
     outcome_text = getattr(definition.outcomes, record.outcome)
@@ -261,17 +299,22 @@ def build_document(
             "sha256": record.definition_sha256,
             "language": record.language,
         },
+        # English, for staff who may not read the record's language; none on English ones.
+        "staff_note": None if language == "en" else STAFF_NOTE.format(
+            name=english_name(language), code=language
+        ),
         "patient": {
             "name": record.patient_name,
-            "dob": record.patient_dob.isoformat(),
+            "dob": format_date(record.patient_dob, "long", locale=language),
+            "dob_short": format_date(record.patient_dob, "medium", locale=language),
             "contact": record.patient_contact or "",
         },
-        "completed_at": _when(record.completed_at, tz_name),
-        "signed_at": _when(record.signed_at, tz_name),
+        "completed_at": _in_language(record.completed_at, tz_name, language),
+        "signed_at": _in_language(record.signed_at, tz_name, language),
         "user_agent": record.user_agent,
         "outcome": {
             "code": record.outcome,
-            "label": OUTCOME_LABELS[record.outcome],
+            "label": gettext(OUTCOME_LABELS[record.outcome]),
             "title": outcome_text.title,
             "reasons": [reason["text"] for reason in record.outcome_reasons],
         },
@@ -333,7 +376,8 @@ def _representative(representative: dict | None) -> dict | None:
     relationship = representative["relationship"]
     return {
         "name": representative["name"],
-        "relationship": RELATIONSHIP_LABELS.get(relationship, relationship),
+        "relationship": gettext(RELATIONSHIP_LABELS[relationship])
+        if relationship in RELATIONSHIP_LABELS else relationship,
     }
 
 

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import qrcode
 from flask import render_template
+from flask_babel import force_locale
 from weasyprint import CSS, HTML, Attachment, URLFetcher
 from weasyprint.css import ColorProfile
 from weasyprint.text.fonts import FontConfiguration
@@ -32,7 +33,7 @@ PACKAGED_ORIGIN = "https://packaged.invalid"
 PDF_VARIANT = "pdf/a-3b"
 # Bump LAYOUT when templates/pdf or pdf.css change what a page shows: with the WeasyPrint
 # version it says which renderer made a stored PDF, so a rebuild can be told apart.
-LAYOUT = 2
+LAYOUT = 3
 RENDERER = f"consent-pdf {LAYOUT}; weasyprint {version('weasyprint')}; {PDF_VARIANT}"
 _OUTPUT_INTENT = "srgb-packaged"
 
@@ -98,9 +99,11 @@ def qr_code(text: str) -> dict:
 
 
 def render_html(document: dict) -> str:
-    return render_template(
-        "pdf/record.html", doc=document, qr=qr_code(document["verification"]["url"])
-    )
+    """The record's page in its own language (the template's words through gettext)."""
+    with force_locale(document["procedure"]["language"]):
+        return render_template(
+            "pdf/record.html", doc=document, qr=qr_code(document["verification"]["url"])
+        )
 
 
 @cache

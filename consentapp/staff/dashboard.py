@@ -15,10 +15,8 @@ REVIEW_QUEUE_SIZE = 10
 
 
 def procedure_choices() -> list[tuple[str, str]]:
-    titles = {
-        slug: item.definition.title for (slug, _language), item in catalog.available().items()
-    }
-    return sorted(titles.items(), key=lambda choice: choice[1])
+    """Each procedure once, by its English title: staff pages are in English."""
+    return [(item.definition.slug, item.definition.title) for item in catalog.offered("en")]
 
 
 def _filters(form: DashboardFilterForm) -> RecordFilters:

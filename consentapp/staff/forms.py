@@ -15,6 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
 from ..forms import BaseForm
+from ..i18n import SUPPORTED, language_label
 from ..models import EventKind, StaffRole
 from ..records.search import SORTS
 from ..records.status import STATUS_LABELS
@@ -109,6 +110,13 @@ class WithdrawalForm(BaseForm):
 class HandOverForm(BaseForm):
     procedure = SelectField("Procedure", validate_choice=False,
                             validators=[DataRequired("Please choose the procedure.")])
+    # The patient reads the form in this language (the welcome screen's choice is skipped);
+    # a missing answer means English, as before there was a choice.
+    language = RadioField(
+        "The patient's language",
+        choices=[SelectChoice(code, language_label(code)) for code in SUPPORTED],
+        default="en",
+    )
 
 
 class PasswordChangeForm(BaseForm):

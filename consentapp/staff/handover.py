@@ -18,8 +18,9 @@ from .forms import HandOverForm
 @requires("hand_over")
 def hand_over():
     form = HandOverForm()
-    item = catalog.available().get((form.procedure.data or "", "en"))
-    if not form.validate_on_submit() or item is None:
+    valid = form.validate_on_submit()
+    item = catalog.in_language(form.procedure.data or "", form.language.data or "en")
+    if not valid or item is None:
         flash("Please choose a procedure, then press “Start a patient on this tablet”.")
         return redirect(url_for("staff.records"))
     sessions.sign_out(SessionEnd.HANDED_OVER)

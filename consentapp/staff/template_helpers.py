@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
+from ..i18n import language_label
 from ..models import EventKind
 from ..records.document import OUTCOME_LABELS
 from ..records.status import STATUS_LABELS
@@ -47,6 +48,7 @@ def _staff_context() -> dict:
         "status_labels": STATUS_LABELS,
         "outcome_labels": OUTCOME_LABELS,
         "event_labels": EVENT_LABELS,
+        "language_label": language_label,
         "idle_seconds": lambda: int(sessions.idle_limit().total_seconds()),
         "idle_warning_seconds": sessions.warning_seconds,
     }
