@@ -31,7 +31,7 @@ PACKAGED_ORIGIN = "https://packaged.invalid"
 PDF_VARIANT = "pdf/a-3b"
 # Bump LAYOUT when templates/pdf or pdf.css change what a page shows: with the WeasyPrint
 # version it says which renderer made a stored PDF, so a rebuild can be told apart.
-LAYOUT = 2
+LAYOUT = 3
 RENDERER = f"consent-pdf {LAYOUT}; weasyprint {version('weasyprint')}; {PDF_VARIANT}"
 _OUTPUT_INTENT = "srgb-packaged"
 
