@@ -76,6 +76,10 @@ def defaults(instance_path: str) -> dict:
         # Where staff open this app, for the QR code on every PDF page (e.g.
         # https://consent.clinic.example). Unset: the QR code holds the path alone.
         "PUBLIC_BASE_URL": None,
+        # The patient's copy: the QR code on the finish screen opens their signed PDF once,
+        # within this many minutes; the page and its download are throttled per address.
+        "PATIENT_COPY_MINUTES": 15,
+        "PATIENT_COPY_LIMIT": "10 per minute",
     }
 
 
@@ -102,6 +106,8 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "PUBLIC_BASE_URL": ("PUBLIC_BASE_URL", str),
     "PATIENT_IDLE_WARNING_SECONDS": ("PATIENT_IDLE_WARNING_SECONDS", int),
     "PATIENT_IDLE_RESET_SECONDS": ("PATIENT_IDLE_RESET_SECONDS", int),
+    "PATIENT_COPY_MINUTES": ("PATIENT_COPY_MINUTES", float),
+    "PATIENT_COPY_LIMIT": ("PATIENT_COPY_LIMIT", str),
 }
 
 
@@ -138,6 +144,11 @@ def check(config: dict) -> None:
         idle = 0
     if idle <= 0:
         raise ConfigurationError("STAFF_IDLE_MINUTES must be a positive number of minutes.")
+    minutes = config.get("PATIENT_COPY_MINUTES")
+    if not isinstance(minutes, int | float) or isinstance(minutes, bool) or minutes <= 0:
+        raise ConfigurationError(
+            "PATIENT_COPY_MINUTES must be a positive number of minutes (for example 15)."
+        )
     warning = config.get("PATIENT_IDLE_WARNING_SECONDS")
     reset = config.get("PATIENT_IDLE_RESET_SECONDS")
     if not (isinstance(warning, int) and isinstance(reset, int) and 0 < warning < reset):

@@ -17,6 +17,8 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from .models import ConsentRecord
 from .procedures import Definition, Question
+from .records.decisions import photo_consent_in_force
+from .records.document import PHOTO_LABELS
 
 LOINC_PATIENT_CONSENT = {"system": "http://loinc.org", "code": "59284-0",
                          "display": "Patient Consent"}
@@ -29,6 +31,12 @@ POLICY_RULE = {"system": "http://terminology.hl7.org/CodeSystem/consentpolicycod
                "code": "cric", "display": "Common Rule Informed Consent"}
 ID_SYSTEM = "urn:consent-kiosk:record"
 WITHDRAWN_KINDS = {"withdrawn"}
+ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
+# Why each photo consent lets photos be used: for treatment, or for the clinic's marketing.
+PHOTO_PURPOSES = {
+    "clinical": {"system": ACT_REASON, "code": "TREAT", "display": "treatment"},
+    "marketing": {"system": ACT_REASON, "code": "HMARKT", "display": "healthcare marketing"},
+}
 
 _ITEM_TYPES = {"single": "choice", "multi": "choice", "yesno": "boolean", "text": "string",
                "textarea": "text"}
@@ -163,7 +171,7 @@ def build_bundle(record: ConsentRecord, definition: Definition) -> Bundle:
         dateTime=_instant(record.signed_at or record.completed_at),
         policyRule={"coding": [POLICY_RULE]},
         sourceAttachment=_pdf_attachment(record),
-        provision={"type": "permit" if record.is_signed else "deny"},
+        provision=_provision(record),
     )
     if consent.sourceAttachment is None:
         consent.sourceReference = {"reference": response_ref}
@@ -179,6 +187,22 @@ def build_bundle(record: ConsentRecord, definition: Definition) -> Bundle:
         timestamp=_instant(record.completed_at),
         entry=entries,
     )
+
+
+def _provision(record: ConsentRecord) -> dict:
+    """Permit (signed) or deny (screened out); within it, one nested provision per photo
+    consent: permit while it is in force, deny when it was refused or withdrawn."""
+    provision = {"type": "permit" if record.is_signed else "deny"}
+    if record.is_signed and record.photo_consent:
+        provision["provision"] = [
+            {
+                "type": "permit" if photo_consent_in_force(record, kind) else "deny",
+                "code": [{"text": label}],
+                "purpose": [PHOTO_PURPOSES[kind]],
+            }
+            for kind, label in PHOTO_LABELS.items()
+        ]
+    return provision
 
 
 def _pdf_attachment(record: ConsentRecord) -> dict | None:

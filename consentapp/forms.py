@@ -27,6 +27,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from . import consents
 from .models import Relationship, SignatureMethod
 from .procedures import Question, QuestionStep, RisksPage, Statement, TeachBackQuestion
 
@@ -296,3 +297,23 @@ def teach_back_form(questions: tuple[TeachBackQuestion, ...]) -> type[BaseForm]:
         for question in questions
     }
     return type("TeachBackForm", (BaseForm,), fields)
+
+
+class EsignForm(BaseForm):
+    """The electronic records disclosure's one required box."""
+
+    agree = BooleanField(
+        consents.ESIGN_AGREEMENT,
+        validators=[DataRequired(_l(
+            "Please tick the box to agree to sign on this screen, or hand the tablet back "
+            "to ask for paper."
+        ))],
+    )
+
+
+class PhotoConsentForm(BaseForm):
+    """Two optional boxes: photos for the health record, and their use to show the clinic's
+    work. Leaving both unticked is an answer too."""
+
+    clinical = BooleanField(consents.PHOTO_CONSENTS["clinical"])
+    marketing = BooleanField(consents.PHOTO_CONSENTS["marketing"])

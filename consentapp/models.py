@@ -188,6 +188,12 @@ class ConsentRecord(db.Model):
     witness: Mapped[dict[str, str] | None] = mapped_column(JSON)  # {"name"}
     # The check of understanding: [{"key", "attempts": [option values...], "correct": bool}].
     teach_back: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # The electronic records disclosure the signer agreed to before signing, word for word:
+    # {"version", "language", "text": [...], "sha256", "agreed_at"} (consentapp.consents).
+    esign_agreement: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The optional photo consents as given at signing: {"clinical": bool, "marketing": bool,
+    # "language", "text": {"clinical": ..., "marketing": ...}}. A later withdrawal is an event.
+    photo_consent: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     signed_at: Mapped[datetime | None]
     completed_at: Mapped[datetime] = mapped_column(default=utcnow)
     user_agent: Mapped[str] = mapped_column(String(400), default="")
@@ -226,6 +232,10 @@ class EventKind:
     DECLINED = "declined"
     COUNTERSIGNED = "countersigned"
     WITHDRAWN = "withdrawn"
+    PHOTO_CONSENT_WITHDRAWN = "photo_consent_withdrawn"
+    PRINTED = "printed"
+    EXPORTED = "exported"
+    PATIENT_COPY_DOWNLOADED = "patient_copy_downloaded"
 
 
 class RecordEvent(db.Model):
@@ -370,6 +380,40 @@ class RenderJob(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class PatientCopyLink(db.Model):
+    """A single-use link to a signed record's PDF, shown as a QR code on the finish screen.
+
+    Only the SHA-256 of the random token is stored, so the database alone cannot open a link;
+    the link itself carries nothing about the patient.
+    """
+
+    __tablename__ = "patient_copy_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("consent_records.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class RecordListExport(db.Model):
+    """One export of the dashboard's search as CSV: who, when, what they searched for and how
+    many records it held. One row per export; the records themselves get no event each."""
+
+    __tablename__ = "record_list_exports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The dashboard's filters as typed (names included: they are what was searched for).
+    search: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    record_count: Mapped[int] = mapped_column(default=0)
+    address: Mapped[str] = mapped_column(String(64), default="")
+
+    __table_args__ = (Index("ix_record_list_exports_created_at", "created_at"),)
+
+
 class AppendOnlyViolation(RuntimeError):
     """Somebody tried to change or erase part of a signed record."""
 
@@ -380,6 +424,7 @@ def _refuse_change(mapper, connection, target):
     )
 
 
-for _model in (ConsentRecord, RecordEvent, RecordPdf, DefinitionSnapshot, VerificationCode):
+for _model in (ConsentRecord, RecordEvent, RecordPdf, DefinitionSnapshot, VerificationCode,
+               RecordListExport):
     event.listen(_model, "before_update", _refuse_change)
     event.listen(_model, "before_delete", _refuse_change)

@@ -112,6 +112,20 @@ class PatientJourney:
         data.update(fields)
         return self.post("/step/signer", data)
 
+    def photos(self, clinical: bool = False, marketing: bool = False):
+        data = {kind: "y" for kind, given in (("clinical", clinical), ("marketing", marketing))
+                if given}
+        return self.post("/step/photos", data)
+
+    def esign(self, agree: bool = True):
+        return self.post("/step/esign", {"agree": "y"} if agree else {})
+
+    def after_signer(self, clinical: bool = False, marketing: bool = False):
+        """From the photo consents to the signature page: photos, review, signing on screen."""
+        self.photos(clinical=clinical, marketing=marketing)
+        self.continue_("review")
+        return self.esign()
+
     def sign(
         self, name="Maria Example", signature=None, skip_statements: tuple[str, ...] = (),
         method="drawn",
@@ -125,11 +139,12 @@ class PatientJourney:
         return self.post("/step/sign", data)
 
     def after_alternatives(self, **signer):
-        """From the alternatives page to the signature page: teach-back, who signs, review."""
+        """From the alternatives page to the signature page: teach-back, who signs, photos,
+        review and the agreement to sign on screen."""
         self.continue_("alternatives")
         self.understanding()
         self.signer(**signer)
-        self.continue_("review")
+        self.after_signer()
 
     def to_signature(
         self, *screening_yes: str, name="Maria Example", dob="1971-04-09", language=None

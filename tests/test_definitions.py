@@ -218,4 +218,4 @@ def test_a_definition_without_teach_back_skips_the_step(app, forms_copy, journey
     journey.risks()
     page = journey.continue_("alternatives")
     assert journey.path == "/step/signer"
-    assert "Step 9 of 11" in page.text
+    assert "Step 9 of 13" in page.text

@@ -101,3 +101,22 @@ def test_the_export_command_writes_one_valid_bundle_per_record(app, runner, jour
     assert names == {"One Person", "Two Person"}
     for path in files:
         Bundle.model_validate_json(path.read_text())
+
+
+def test_photo_consents_are_nested_provisions_that_follow_a_withdrawal(app, journey):
+    journey.to_signature()
+    journey.get("/step/photos")
+    journey.photos(clinical=True, marketing=True)
+    journey.continue_("review")
+    journey.sign()
+    provisions = _resource(_bundle_for_only_record(app), "Consent")["provision"]["provision"]
+    assert [(p["purpose"][0]["code"], p["type"]) for p in provisions] == [
+        ("TREAT", "permit"), ("HMARKT", "permit")]
+    with app.app_context():
+        record_id = db.session.scalars(select(ConsentRecord.id)).one()
+        append_event(record_id, "photo_consent_withdrawn", "clinician@example.org",
+                     {"photo_consent": "marketing"})
+        db.session.commit()
+    provisions = _resource(_bundle_for_only_record(app), "Consent")["provision"]["provision"]
+    assert [p["type"] for p in provisions] == ["permit", "deny"]
+    assert provisions[1]["code"][0]["text"] == "Use of photos in marketing"

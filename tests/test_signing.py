@@ -73,7 +73,7 @@ def test_a_guardian_signs_for_a_minor_and_everyone_is_on_the_record_and_the_pdf(
         interpreter_name="Luis Ortega", interpreter_language="Spanish",
         witness_name="Nurse Kim",
     )
-    page = journey.continue_("review")
+    page = journey.after_signer()
     assert journey.path == "/step/sign"
     assert "Ana Guardian, you are signing for Lily Young as their guardian." in page.text
     assert 'value="Ana Guardian"' in page.text  # the signer's name is ready to check
@@ -99,7 +99,7 @@ def test_an_adult_may_have_a_representative_sign_for_them(app, journey):
     assert "Please type the full name of the parent" in page.text
     journey.signer(signer="representative", representative_name="Greta Elder",
                    representative_relationship="legal_representative")
-    journey.continue_("review")
+    journey.after_signer()
     journey.sign(name="Greta Elder")
     with app.app_context():
         record = _only_record()
@@ -111,7 +111,7 @@ def test_an_adult_may_have_a_representative_sign_for_them(app, journey):
 def test_an_adult_signing_for_themself_leaves_no_representative_even_if_typed(app, journey):
     _to_signer_step(journey, "1980-01-01", name="Sam Self")
     journey.signer(signer="self", representative_name="Typed By Mistake")
-    journey.continue_("review")
+    journey.after_signer()
     journey.sign(name="Sam Self")
     with app.app_context():
         record = _only_record()
@@ -205,7 +205,7 @@ def test_a_wrong_teach_back_answer_is_explained_and_asked_again(app, journey):
     page = journey.understanding()
     assert journey.path == "/step/signer"
     journey.signer()
-    journey.continue_("review")
+    journey.after_signer()
     journey.sign()
 
     with app.app_context():
@@ -241,7 +241,7 @@ def test_names_are_shown_as_text_never_as_markup(journey):
     _to_signer_step(journey, _years_ago(10), name="<b>Bold</b> Kid")
     assert "&lt;b&gt;Bold&lt;/b&gt; Kid is under 18." in journey.page.text
     journey.signer(representative_name="<i>Mum</i>", representative_relationship="parent")
-    page = journey.continue_("review")
+    page = journey.after_signer()
     assert "&lt;i&gt;Mum&lt;/i&gt;, you are signing for &lt;b&gt;Bold&lt;/b&gt; Kid" in page.text
     assert "<b>" not in page.text and "<i>" not in page.text
 

@@ -62,7 +62,11 @@ def test_a_patient_completes_the_journey_in_spanish(app, journey):
     assert "Compruebe lo que entendió" in page.text
     journey.understanding()
     journey.signer()
+    page = journey.photos()
+    assert "Revise sus respuestas" in page.text or _lang(page.text) == "es"
     page = journey.continue_("review")
+    assert "Firmar en esta pantalla" in page.text  # the e-signature disclosure, in Spanish
+    page = journey.esign()
     assert "Consentimiento y firma" in page.text
     page = journey.sign(name="María Ejemplo", signature="")
     assert "Por favor, firme con el dedo dentro del recuadro." in page.text

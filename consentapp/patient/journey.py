@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
+from .. import consents
 from ..procedures import Definition
 
 
@@ -29,7 +30,10 @@ def steps_for(definition: Definition) -> list[Step]:
         steps.append(Step("understanding", _("Check your understanding")))
     steps += [
         Step("signer", _("Who is signing")),
+        Step("photos", str(consents.PHOTOS_TITLE)),
         Step("review", _("Check your answers")),
+        # Just before the signature: what signing on a screen means, and the agreement to it.
+        Step("esign", str(consents.ESIGN_TITLE)),
         Step("sign", _("Consent and signature")),
     ]
     return steps
@@ -49,14 +53,19 @@ def may_open(steps: list[Step], done: set[str], key: str) -> bool:
     return False
 
 
+# Steps after the review: they add nothing the review shows, so saving one keeps it done.
+AFTER_REVIEW = frozenset({"esign"})
+
+
 def done_after_saving(done: set[str], changed: str, screening_step: str) -> set[str]:
     """Which steps stay done after `changed` was saved again.
 
-    Any change means the review must be seen again; a changed screening means its outcome
-    must be seen again too.
+    Any change to an answer means the review must be seen again; a changed screening means
+    its outcome must be seen again too.
     """
     keep = set(done) | {changed}
-    keep.discard("review")
+    if changed not in AFTER_REVIEW:
+        keep.discard("review")
     if changed == screening_step:
         keep.discard("outcome")
     return keep

@@ -24,25 +24,27 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
-from .. import catalog, i18n
+from .. import catalog, consents, i18n
 from ..drafts import TIMED_OUT_MESSAGE, current_draft, discard_draft, save, start_draft, touch
 from ..eligibility import evaluate
 from ..forms import (
     RELATIONSHIPS,
     AboutYouForm,
     ContinueForm,
+    EsignForm,
+    PhotoConsentForm,
     SignerForm,
     question_step_form,
     risks_form,
     sign_form,
     teach_back_form,
 )
-from ..models import PatientDraft, RecordOutcome, SessionEnd, SignatureMethod
+from ..models import PatientDraft, RecordOutcome, SessionEnd, SignatureMethod, utcnow
 from ..procedures import Definition, LoadedDefinition
 from ..records.document import answered_steps
 from ..records.service import AlreadySubmitted, Submission, after_commit, commit_record
 from ..signature import SignatureError, parse
-from . import bp, signers, teach_back
+from . import bp, copy_link, signers, teach_back
 from .journey import done_after_saving, first_incomplete, may_open, steps_for
 
 FINISHED_KEY = "finished"
@@ -186,7 +188,9 @@ def _step(draft: PatientDraft, definition: Definition, key: str):
         "risks": _risks,
         "understanding": _understanding,
         "signer": _signer,
+        "photos": _photos,
         "review": _review,
+        "esign": _esign,
         "sign": _sign,
     }[key]
     return handler(draft, definition, context)
@@ -354,6 +358,40 @@ def _signer(draft, definition: Definition, context):
     )
 
 
+def _language() -> str:
+    """The language the patient is reading the tablet in, stored with what they agreed to."""
+    return str(get_locale() or "en")
+
+
+def _photos(draft, definition: Definition, context):
+    saved = draft.data.get("photos") or {}
+    form = PhotoConsentForm(
+        data={kind: saved.get(kind, False) for kind in consents.PHOTO_KINDS}
+        if request.method == "GET" else None
+    )
+    if form.validate_on_submit():
+        given = {kind: form[kind].data for kind in consents.PHOTO_KINDS}
+        return _complete(
+            draft, definition, "photos", photos=consents.photo_consent(_language(), given)
+        )
+    return render_template(
+        "patient/photos.html", form=form, intro=consents.PHOTOS_INTRO,
+        later=consents.PHOTOS_LATER, **context,
+    )
+
+
+def _esign(draft, definition: Definition, context):
+    agreed = draft.data.get("esign")
+    form = EsignForm(data={"agree": bool(agreed)} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        agreement = agreed or consents.esign_agreement(_language(), utcnow())
+        return _complete(draft, definition, "esign", esign=agreement)
+    return render_template(
+        "patient/esign.html", form=form, intro=consents.ESIGN_INTRO,
+        points=consents.ESIGN_POINTS, **context,
+    )
+
+
 def _review(draft, definition: Definition, context):
     form = ContinueForm()
     if form.validate_on_submit():
@@ -364,7 +402,8 @@ def _review(draft, definition: Definition, context):
         date_of_birth=date.fromisoformat(draft.data["about"]["date_of_birth"]),
         answered=steps_with_answers, outcome=evaluate(definition, draft.data.get("answers", {})),
         acknowledged=draft.data.get("acknowledged_risks", []),
-        people=draft.data.get("signer") or {}, relationships=dict(RELATIONSHIPS), **context,
+        people=draft.data.get("signer") or {}, relationships=dict(RELATIONSHIPS),
+        photos=draft.data.get("photos") or {}, photo_consents=consents.PHOTO_CONSENTS, **context,
     )
 
 
@@ -412,13 +451,14 @@ def _submission(draft: PatientDraft, definition: Definition, answers: dict, **ex
     )
 
 
-def _commit(submission: Submission, definition: Definition) -> None:
+def _commit(submission: Submission, definition: Definition) -> str:
     try:
         record_id = commit_record(definition, submission).id
     except AlreadySubmitted as already:
         record_id = already.record_id
     after_commit(record_id)
     discard_draft()
+    return record_id
 
 
 def _finish_screened_out(draft, definition: Definition, answers: dict):
@@ -439,6 +479,9 @@ def _finish_signed(draft, definition: Definition, form, signature):
     attempts = draft.data.get("teach_back", {})
     if teach_back.open_questions(definition.teach_back, attempts):
         return redirect(url_for(".step", key="understanding"))
+    for key in ("photos", "esign"):
+        if not draft.data.get(key):
+            return redirect(url_for(".step", key=key))
     people = draft.data.get("signer") or {}
     submission = _submission(
         draft,
@@ -454,13 +497,18 @@ def _finish_signed(draft, definition: Definition, form, signature):
         witness=people.get("witness"),
         teach_back=teach_back.for_the_record(definition.teach_back, attempts)
         if definition.teach_back else None,
+        esign_agreement=draft.data["esign"],
+        photo_consent=draft.data["photos"],
     )
     if evaluate(definition, submission.answers).outcome == RecordOutcome.NOT_ELIGIBLE:
         abort(409)
     definition_sha256 = draft.definition_sha256
-    _commit(submission, definition)
+    record_id = _commit(submission, definition)
     i18n.forget()
-    session[FINISHED_KEY] = {"kind": "signed", "definition": definition_sha256}
+    # The record's id (no patient data) waits in the session for the finish screen alone.
+    session[FINISHED_KEY] = {
+        "kind": "signed", "definition": definition_sha256, "record": record_id,
+    }
     return _clearing_site_data(redirect(url_for(".finished")))
 
 
@@ -470,7 +518,12 @@ def finished():
     if not info:
         return redirect(url_for(".welcome"))
     definition = catalog.definition_for(info["definition"])
+    link = None
+    if info.get("record"):
+        # Made when the screen is shown: a reload finds the session emptied and no new link.
+        link = copy_link.for_finish_screen(info["record"])
     with force_locale(definition.language):
-        return _clearing_site_data(
-            render_template("patient/finished.html", kind=info["kind"], definition=definition)
-        )
+        return _clearing_site_data(render_template(
+            "patient/finished.html", kind=info["kind"], definition=definition, copy=link,
+            form=ContinueForm(),
+        ))

@@ -22,6 +22,12 @@ MEANINGS = {
     "must not be treated on the basis of this consent.",
 }
 COUNTERSIGN_STATEMENT = "I explained this procedure and answered the patient's questions."
+PHOTO_WITHDRAWAL_MEANINGS = {
+    "clinical": "The patient withdrew consent to clinical before-and-after photos: take no "
+    "more photos for their record.",
+    "marketing": "The patient withdrew consent to the use of their photos in marketing: do "
+    "not use them to show the clinic's work.",
+}
 
 
 @dataclass(frozen=True)
@@ -93,4 +99,29 @@ def withdraw(record: ConsentRecord, actor: Actor, *, reason: str) -> RecordEvent
     _require_open(record, "withdrawn")
     return _record(record, EventKind.WITHDRAWN, actor, {
         "reason": reason, "recorded_by_name": actor.name,
+    })
+
+
+def photo_consent_in_force(record: ConsentRecord, which: str) -> bool:
+    """Given at signing and not withdrawn since."""
+    given = (record.photo_consent or {}).get(which) is True
+    withdrawn = any(
+        event.kind == EventKind.PHOTO_CONSENT_WITHDRAWN
+        and event.details.get("photo_consent") == which
+        for event in record.events
+    )
+    return given and not withdrawn
+
+
+def withdraw_photo_consent(record: ConsentRecord, actor: Actor, *, which: str) -> RecordEvent:
+    """One photo consent withdrawn; the consent to treatment stands (or not) as it was."""
+    if which not in PHOTO_WITHDRAWAL_MEANINGS:
+        raise DecisionRefused("Please choose which photo consent the patient withdrew.")
+    if not record.is_signed:
+        raise DecisionRefused("This record was never signed, so it has no photo consent.")
+    if not photo_consent_in_force(record, which):
+        raise DecisionRefused("That photo consent is not in force, so it cannot be withdrawn.")
+    return _record(record, EventKind.PHOTO_CONSENT_WITHDRAWN, actor, {
+        "photo_consent": which, "meaning": PHOTO_WITHDRAWAL_MEANINGS[which],
+        "recorded_by_name": actor.name,
     })

@@ -34,6 +34,15 @@ EVENT_MEANINGS = {
     "downloaded": "PDF downloaded",
     "pdf_rendered": "PDF rendered and sealed",
     "pdf_render_failed": "PDF rendering failed (retried)",
+    "photo_consent_withdrawn": "Photo consent withdrawn",
+    "printed": "PDF opened for printing",
+    "exported": "Record exported",
+    "patient_copy_downloaded": "Patient downloaded their copy",
+}
+# The photo consents by their key in the record, in the clinic's words.
+PHOTO_LABELS = {
+    "clinical": "Clinical before-and-after photos",
+    "marketing": "Use of photos in marketing",
 }
 SYSTEM_ACTOR = "system"
 PATIENT_ACTOR = "patient"
@@ -160,6 +169,8 @@ def record_data(record: ConsentRecord, events: Sequence[RecordEvent]) -> dict:
         "interpreter": record.interpreter,
         "witness": record.witness,
         "teach_back": record.teach_back,
+        "esign_agreement": record.esign_agreement,
+        "photo_consent": record.photo_consent,
         "signed_at": _iso(record.signed_at),
         "completed_at": _iso(record.completed_at),
         "user_agent": record.user_agent,
@@ -221,6 +232,7 @@ STAFF_EVENT_TITLES = {
     "declined": "Declined by a clinician: do not treat",
     "countersigned": "Countersigned by a clinician",
     "withdrawn": "Consent withdrawn",
+    "photo_consent_withdrawn": "Photo consent withdrawn",
 }
 
 
@@ -355,7 +367,48 @@ def _document(
         "interpreter": record.interpreter,
         "witness": record.witness,
         "teach_back": _teach_back(definition, record.teach_back),
+        "esign": _esign(record.esign_agreement, tz_name),
+        "photos": photo_consents(record, events, tz_name),
     }
+
+
+def _esign(agreement: dict | None, tz_name: str) -> dict | None:
+    if not agreement:
+        return None
+    return {
+        **agreement,
+        "agreed_at": _when(datetime.fromisoformat(agreement["agreed_at"]), tz_name),
+    }
+
+
+def photo_consents(
+    record: ConsentRecord, events: Sequence[RecordEvent], tz_name: str
+) -> list[dict]:
+    """Each photo consent as given at signing, and its withdrawal if one of `events` is one.
+
+    Empty for records signed before photo consents were asked for.
+    """
+    given = record.photo_consent or {}
+    if not given:
+        return []
+    withdrawals = {
+        event.details.get("photo_consent"): event
+        for event in events if event.kind == "photo_consent_withdrawn"
+    }
+    entries = []
+    for kind, label in PHOTO_LABELS.items():
+        withdrawal = withdrawals.get(kind)
+        entries.append({
+            "kind": kind,
+            "label": label,
+            "text": (given.get("text") or {}).get(kind, ""),
+            "given": bool(given.get(kind)),
+            "withdrawn": {
+                "at": _when(withdrawal.created_at, tz_name),
+                "by": withdrawal.details.get("recorded_by_name") or withdrawal.actor,
+            } if withdrawal else None,
+        })
+    return entries
 
 
 def _signature(record: ConsentRecord) -> dict | None:

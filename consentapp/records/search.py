@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import false, func, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import load_only
 
 from ..extensions import db
@@ -88,6 +88,18 @@ _LIST_COLUMNS = load_only(
 )
 
 
+# What a CSV export of the search carries, besides the listing's status.
+_EXPORT_COLUMNS = load_only(
+    ConsentRecord.id,
+    ConsentRecord.patient_name,
+    ConsentRecord.patient_dob,
+    ConsentRecord.procedure_title,
+    ConsentRecord.completed_at,
+    ConsentRecord.outcome,
+    ConsentRecord.language,
+)
+
+
 def utc_start_of(day: date, tz_name: str) -> datetime:
     """Midnight of a day in the clinic's time zone, as the naive UTC the database stores."""
     local = datetime.combine(day, time.min, tzinfo=ZoneInfo(tz_name))
@@ -151,6 +163,33 @@ def search(filters: RecordFilters, *, page: int, page_size: int, tz_name: str) -
     return SearchPage(
         rows=rows, counts=counts, total=total, page=page, pages=pages,
         page_size=page_size, filters=filters,
+    )
+
+
+def _where(filters: RecordFilters, tz_name: str) -> list:
+    where = conditions(filters, tz_name)
+    if filters.status:
+        where.append(RecordListing.status == filters.status)
+    return where
+
+
+def count_matching(filters: RecordFilters, tz_name: str) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(RecordListing).where(*_where(filters, tz_name))
+    )
+
+
+def all_matching(filters: RecordFilters, tz_name: str) -> Select:
+    """Every record the search finds, every page of it, in the dashboard's order: for export.
+
+    Meant to be streamed (yield_per), so a search of the whole clinic never sits in memory.
+    """
+    return (
+        select(ConsentRecord, RecordListing.status)
+        .join(RecordListing, RecordListing.record_id == ConsentRecord.id)
+        .where(*_where(filters, tz_name))
+        .options(_EXPORT_COLUMNS)
+        .order_by(*_order_by(filters.sort))
     )
 
 

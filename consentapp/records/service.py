@@ -70,6 +70,8 @@ class Submission:
     interpreter: dict | None = None
     witness: dict | None = None
     teach_back: list | None = None
+    esign_agreement: dict | None = None  # consents.esign_agreement()
+    photo_consent: dict | None = None  # consents.photo_consent()
     user_agent: str = ""
     address: str = ""
 
@@ -118,6 +120,8 @@ def commit_record(definition: Definition, submission: Submission) -> ConsentReco
         interpreter=submission.interpreter,
         witness=submission.witness,
         teach_back=submission.teach_back,
+        esign_agreement=submission.esign_agreement if signed else None,
+        photo_consent=submission.photo_consent if signed else None,
         signed_at=now if signed else None,
         completed_at=now,
         user_agent=submission.user_agent[:400],

@@ -11,6 +11,7 @@ from . import (  # noqa: E402,F401
     audit,
     auth,
     dashboard,
+    export,
     handover,
     review,
     template_helpers,

@@ -25,6 +25,8 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "own_account": _EVERYONE,
     # the dashboard, a record's page and its PDFs; every view and download is audited
     "view_records": _EVERYONE,
+    # the dashboard's search as a CSV file (a list of patients leaves the app): audited
+    "export_records": frozenset({StaffRole.ADMIN, StaffRole.CLINICIAN}),
     "review": frozenset({StaffRole.CLINICIAN}),
     "countersign": frozenset({StaffRole.CLINICIAN}),
     "record_withdrawal": frozenset({StaffRole.CLINICIAN, StaffRole.FRONTDESK}),

@@ -16,7 +16,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
-from ..models import ConsentRecord, RecordEvent, StaffUser
+from ..models import ConsentRecord, RecordEvent, RecordListExport, StaffUser
 from ..records.search import utc_start_of
 from . import bp
 from .access import requires
@@ -24,6 +24,7 @@ from .forms import AuditFilterForm, choices
 from .template_helpers import EVENT_LABELS, clinic_time
 
 PAGE_SIZE = 100
+RECENT_EXPORTS = 20
 # Spreadsheet programs treat a cell starting with one of these as a formula (OWASP, CSV
 # injection); a leading apostrophe makes it plain text.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -73,8 +74,8 @@ def summary(event: RecordEvent) -> str:
     details = dict(event.details or {})
     details.pop("signature", None)  # strokes are not for reading
     parts = []
-    for key in ("version", "meaning", "note", "reason", "statement", "clinician_name",
-                "recorded_by_name", "outcome", "error", "address"):
+    for key in ("version", "format", "photo_consent", "meaning", "note", "reason", "statement",
+                "clinician_name", "recorded_by_name", "outcome", "error", "address"):
         if details.get(key) not in (None, ""):
             parts.append(f"{key.replace('_', ' ')}: {details[key]}")
     return "; ".join(parts)
@@ -89,9 +90,12 @@ def audit_log():
         _query(form).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
     ).all()
     kept = {key: value for key, value in request.args.items() if key != "page"}
+    exports = db.session.scalars(
+        select(RecordListExport).order_by(RecordListExport.id.desc()).limit(RECENT_EXPORTS)
+    ).all()
     return render_template(
         "staff/admin/audit.html", form=form, events=events[:PAGE_SIZE], page=page,
-        has_next=len(events) > PAGE_SIZE, kept=kept, summary=summary,
+        has_next=len(events) > PAGE_SIZE, kept=kept, summary=summary, exports=exports,
     )
 
 

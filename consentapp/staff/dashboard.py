@@ -31,15 +31,22 @@ def _filters(form: DashboardFilterForm) -> RecordFilters:
     )
 
 
-@bp.get("/")
-@requires("view_records")
-def records():
+def current_search() -> tuple[DashboardFilterForm, RecordFilters, list[tuple[str, str]]]:
+    """The dashboard's search as the query string gives it: the form, the filters it makes
+    (none when the form is not valid) and the procedures to choose from."""
     form = DashboardFilterForm(formdata=request.args)
     procedures = procedure_choices()
     form.procedure.choices = choices([("", "Any procedure"), *procedures])
     filters = _filters(form) if form.validate() else RecordFilters()
     if filters.procedure and filters.procedure not in dict(procedures):
         filters = RecordFilters(**{**filters.__dict__, "procedure": ""})
+    return form, filters, procedures
+
+
+@bp.get("/")
+@requires("view_records")
+def records():
+    form, filters, procedures = current_search()
     result = search(
         filters,
         page=request.args.get("page", 1, type=int) or 1,

@@ -107,6 +107,12 @@ class WithdrawalForm(BaseForm):
     )
 
 
+class PhotoWithdrawalForm(BaseForm):
+    """Which photo consent the patient withdrew: the button pressed says it."""
+
+    photo_consent = HiddenField(validators=[DataRequired()])
+
+
 class HandOverForm(BaseForm):
     procedure = SelectField("Procedure", validate_choice=False,
                             validators=[DataRequired("Please choose the procedure.")])

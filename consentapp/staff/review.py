@@ -11,7 +11,7 @@ from ..records import decisions
 from ..signature import SignatureError, parse
 from . import bp
 from .access import requires
-from .forms import CountersignForm, ReviewForm, WithdrawalForm
+from .forms import CountersignForm, PhotoWithdrawalForm, ReviewForm, WithdrawalForm
 from .views import record_or_404, render_record
 
 NEW_VERSION = "A new PDF version with this decision is being prepared; earlier versions are kept."
@@ -83,4 +83,20 @@ def withdraw(record_id: str):
     except decisions.DecisionRefused as error:
         return _refused(item, error, withdrawal_form=form)
     flash(f"The withdrawal of consent is recorded. {NEW_VERSION}")
+    return redirect(url_for("staff.record", record_id=record_id))
+
+
+@bp.post("/records/<record_id>/photo-consent/withdraw")
+@requires("record_withdrawal")
+def withdraw_photo_consent(record_id: str):
+    item = record_or_404(record_id)
+    form = PhotoWithdrawalForm()
+    if not form.validate_on_submit():
+        return render_record(item, refusal="Please choose which photo consent the patient "
+                             "withdrew.")
+    try:
+        decisions.withdraw_photo_consent(item, _actor(), which=form.photo_consent.data)
+    except decisions.DecisionRefused as error:
+        return _refused(item, error)
+    flash(f"The withdrawal of the photo consent is recorded. {NEW_VERSION}")
     return redirect(url_for("staff.record", record_id=record_id))

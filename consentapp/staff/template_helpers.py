@@ -24,6 +24,10 @@ EVENT_LABELS = {
     EventKind.DECLINED: "Declined by clinician",
     EventKind.COUNTERSIGNED: "Countersigned by clinician",
     EventKind.WITHDRAWN: "Consent withdrawn",
+    EventKind.PHOTO_CONSENT_WITHDRAWN: "Photo consent withdrawn",
+    EventKind.PRINTED: "PDF opened for printing",
+    EventKind.EXPORTED: "Exported (FHIR)",
+    EventKind.PATIENT_COPY_DOWNLOADED: "Patient downloaded their copy",
 }
 
 
@@ -38,6 +42,8 @@ def clinic_time(moment: datetime | None, with_seconds: bool = False) -> str:
 
 @bp.app_template_filter("clinic_time")
 def _clinic_time_filter(moment, with_seconds=False):
+    if isinstance(moment, str):  # a time stored in a JSON column, as ISO 8601 naive UTC
+        moment = datetime.fromisoformat(moment)
     return clinic_time(moment, with_seconds)
 
 

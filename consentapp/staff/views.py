@@ -4,20 +4,25 @@ import re
 import unicodedata
 from io import BytesIO
 
-from flask import abort, render_template, request, send_file
+from flask import Response, abort, current_app, render_template, request, send_file
 from flask_login import current_user
 from sqlalchemy import select
 
 from .. import catalog
 from ..extensions import db
+from ..fhir_export import build_bundle
 from ..models import ConsentRecord, EventKind, RecordPdf
 from ..records.decisions import COUNTERSIGN_STATEMENT, current_status
-from ..records.document import answered_steps
+from ..records.document import answered_steps, photo_consents
 from ..records.events import append_event
 from ..records.service import pending_job_for
 from . import bp
 from .access import requires
-from .forms import CountersignForm, ReviewForm, WithdrawalForm
+from .forms import CountersignForm, PhotoWithdrawalForm, ReviewForm, WithdrawalForm
+
+# A PDF shown in the browser's own viewer (to print it): the app's page policy would stop
+# Chrome's viewer from embedding the file, so this response allows exactly that and no more.
+INLINE_PDF_POLICY = "default-src 'none'; object-src 'self'; frame-ancestors 'none'"
 
 DECISION_KINDS = (EventKind.APPROVED, EventKind.DECLINED)
 
@@ -65,6 +70,8 @@ def render_record(item: ConsentRecord, *, status_code: int = 200, refusal: str |
         countersign_statement=COUNTERSIGN_STATEMENT,
         signature_error=signature_error,
         withdrawal_form=withdrawal_form or WithdrawalForm(),
+        photos=photo_consents(item, events, current_app.config["CLINIC_TIMEZONE"]),
+        photo_withdrawal_form=PhotoWithdrawalForm(),
     )
     return page, status_code
 
@@ -85,11 +92,7 @@ def pdf_filename(item: ConsentRecord, version: int) -> str:
     return f"consent-{item.procedure_slug}-{safe}-{day}-{item.id[:8]}-v{version}.pdf"
 
 
-@bp.get("/records/<record_id>/pdf")
-@bp.get("/records/<record_id>/pdf/<int:version>")
-@requires("view_records")
-def download_pdf(record_id: str, version: int | None = None):
-    item = record_or_404(record_id)
+def _pdf_or_404(item: ConsentRecord, version: int | None) -> RecordPdf:
     query = select(RecordPdf).where(RecordPdf.record_id == item.id)
     if version is None:
         pdf = db.session.scalar(query.order_by(RecordPdf.version.desc()).limit(1))
@@ -97,10 +100,51 @@ def download_pdf(record_id: str, version: int | None = None):
         pdf = db.session.scalar(query.where(RecordPdf.version == version))
     if pdf is None:
         abort(404)
+    return pdf
+
+
+@bp.get("/records/<record_id>/pdf")
+@bp.get("/records/<record_id>/pdf/<int:version>")
+@requires("view_records")
+def download_pdf(record_id: str, version: int | None = None):
+    item = record_or_404(record_id)
+    pdf = _pdf_or_404(item, version)
     _audit(item.id, EventKind.DOWNLOADED, version=pdf.version)
     return send_file(
         BytesIO(pdf.content),
         mimetype="application/pdf",
         as_attachment=True,
         download_name=pdf_filename(item, pdf.version),
+    )
+
+
+@bp.get("/records/<record_id>/print")
+@requires("view_records")
+def print_pdf(record_id: str):
+    """The latest PDF shown in the browser (inline), for its print dialog; audited."""
+    item = record_or_404(record_id)
+    pdf = _pdf_or_404(item, None)
+    _audit(item.id, EventKind.PRINTED, version=pdf.version)
+    response = send_file(
+        BytesIO(pdf.content),
+        mimetype="application/pdf",
+        as_attachment=False,
+        download_name=pdf_filename(item, pdf.version),
+    )
+    response.headers["Content-Security-Policy"] = INLINE_PDF_POLICY
+    return response
+
+
+@bp.get("/records/<record_id>/fhir")
+@requires("view_records")
+def fhir_bundle(record_id: str):
+    """The record as a FHIR R4 Bundle (consentapp.fhir_export), for the health record system."""
+    item = record_or_404(record_id)
+    bundle = build_bundle(item, catalog.definition_for(item.definition_sha256))
+    _audit(item.id, EventKind.EXPORTED, format="fhir")
+    return Response(
+        bundle.model_dump_json(),
+        mimetype="application/fhir+json",
+        headers={"Content-Disposition":
+                 f'attachment; filename="consent-{item.id}.fhir.json"'},
     )

@@ -83,8 +83,19 @@ class TabletPatient:
         self.page.get_by_label("I will sign for myself").check()
         self.button("Continue").click()
 
+    def photos(self, clinical: bool = False, marketing: bool = False):
+        if clinical:
+            self.page.get_by_label("before-and-after photos").check()
+        if marketing:
+            self.page.get_by_label("to show its work").check()
+        self.button("Continue").click()
+
     def review(self):
         self.button("My answers are right").click()
+
+    def agree_esign(self):
+        self.page.get_by_label("I agree to sign and receive my records electronically").check()
+        self.button("Continue").click()
 
     def to_teach_back(self, **about):
         """Welcome to the check of understanding, as an ordinary eligible patient."""
@@ -103,6 +114,7 @@ class TabletPatient:
         self.to_teach_back(**about)
         self.understanding()
         self.signer_self()
+        self.photos()
         expect(self.heading()).to_have_text("Check your answers")
 
     def heading(self):

@@ -46,7 +46,7 @@ def test_a_patient_completes_the_journey_on_a_tablet(app, server_url, tablet, sc
     page = tablet
     patient = TabletPatient(page, server_url)
     patient.to_teach_back(name="Rosa Tablet", dob="1962-11-02")
-    assert "Step 9 of 12" in page.content()
+    assert "Step 9 of 14" in page.content()
 
     # One wrong answer: its explanation shows and the question is asked again, unanswered.
     patient.answer_teach_back({**RIGHT_ANSWERS, "results_time": WRONG_ANSWERS["results_time"]})
@@ -57,8 +57,10 @@ def test_a_patient_completes_the_journey_on_a_tablet(app, server_url, tablet, sc
     patient.understanding()
 
     patient.signer_self()
+    patient.photos(clinical=True)
     expect(page.get_by_text("Rosa Tablet").first).to_be_visible()  # the review
     patient.review()
+    patient.agree_esign()
 
     patient.tick_statements()
     expect(page.get_by_label("Type your full name")).to_have_value("Rosa Tablet")
@@ -130,10 +132,12 @@ def test_a_guardian_signs_for_a_minor(app, server_url, tablet, screenshot):
     page.get_by_label("Language they interpreted").fill("Spanish")
     page.get_by_label("Witness's full name").fill("Nurse Kim")
     patient.button("Continue").click()
+    patient.photos()
 
     expect(page.get_by_text("Ana Guardian (Parent)")).to_be_visible()  # the review
     expect(page.get_by_text("Luis Ortega (Spanish)")).to_be_visible()
     patient.review()
+    patient.agree_esign()
 
     expect(page.get_by_text("Ana Guardian, you are signing for Lily Young")).to_be_visible()
     expect(page.get_by_label("Type your full name")).to_have_value("Ana Guardian")
@@ -246,7 +250,15 @@ def test_the_whole_journey_works_with_the_keyboard_alone(app, server_url, tablet
     page.keyboard.press("Space")
     tab_to(page, role("button", name="Continue"))
     submit(page)
+    tab_to(page, page.get_by_label("before-and-after photos"))  # the photos: one of two
+    page.keyboard.press("Space")
+    tab_to(page, role("button", name="Continue"))
+    submit(page)
     tab_to(page, role("button", name="My answers are right"))
+    submit(page)
+    tab_to(page, page.get_by_label("I agree to sign and receive my records electronically"))
+    page.keyboard.press("Space")
+    tab_to(page, role("button", name="Continue"))
     submit(page)
 
     for box in page.locator("#statements input[type=checkbox]").all():
@@ -264,6 +276,9 @@ def test_the_whole_journey_works_with_the_keyboard_alone(app, server_url, tablet
     record = only_record(app)
     assert (record.patient_name, record.signer_name) == ("Kai Keys", "Kai Keys")
     assert record.signature_method == "typed" and record.signature is None
+    assert (record.photo_consent["clinical"], record.photo_consent["marketing"]) == (True, False)
+    assert record.esign_agreement["text"][-1] == (
+        "I agree to sign and receive my records electronically.")
     text = pdf_of(app, record.id)
     assert "Signed by typing their name" in text
     assert "Signature of Kai Keys" in text
@@ -274,6 +289,7 @@ def test_every_page_works_without_javascript(app, server_url, open_device, scree
     patient = TabletPatient(page, server_url)
     patient.to_review(name="Nora Noscript", dob="1948-02-29")
     patient.review()
+    patient.agree_esign()
 
     # No script: no drawing pad and no choice of method; the typed name is the signature.
     expect(page.locator("#signature-canvas")).to_be_hidden()
@@ -321,6 +337,7 @@ def test_back_after_done_shows_nothing_of_the_patient(app, server_url, tablet):
     patient = TabletPatient(page, server_url)
     patient.to_review(name="Bea Backward", dob="1970-06-15")
     patient.review()
+    patient.agree_esign()
     patient.tick_statements()
     draw_signature_with_touch(page)
     patient.button("Sign and finish").click()

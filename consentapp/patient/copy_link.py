@@ -1,0 +1,81 @@
+"""The patient's copy on their own phone: the QR code on the finish screen and the page it opens.
+
+The phone scans the code and opens /copy/<token>. The page shows the clinic's name and a
+button, nothing about the patient; the button downloads the signed PDF once. After that, or
+after PATIENT_COPY_MINUTES, the link says it was used or has expired. Throttled per address.
+"""
+
+from io import BytesIO
+
+from flask import current_app, render_template, request, send_file, url_for
+
+from ..extensions import limiter
+from ..forms import ContinueForm
+from ..records import patient_copy
+from ..records.patient_copy import LinkState
+from ..records.render import qr_code
+from . import bp
+
+# 410 Gone: the link existed and will never work again; 404: it never did.
+STATUS_CODES = {
+    LinkState.READY: 200,
+    LinkState.PREPARING: 200,
+    LinkState.USED: 410,
+    LinkState.EXPIRED: 410,
+    LinkState.UNKNOWN: 404,
+}
+
+
+def _absolute(path: str) -> str:
+    base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
+    return base.rstrip("/") + path
+
+
+def for_finish_screen(record_id: str) -> dict:
+    """A new single-use link for the record, as a URL and a QR code to draw."""
+    minutes = current_app.config["PATIENT_COPY_MINUTES"]
+    token = patient_copy.issue(record_id, minutes)
+    url = _absolute(url_for("patient.copy", token=token))
+    return {"url": url, "qr": qr_code(url), "minutes": minutes}
+
+
+def _limit() -> str:
+    return current_app.config["PATIENT_COPY_LIMIT"]
+
+
+# One budget for the page and its download together, per address.
+copy_limit = limiter.shared_limit(_limit, scope="patient-copy")
+
+
+def _page(state: str, form: ContinueForm | None = None):
+    return render_template(
+        "patient/copy.html", state=state, form=form or ContinueForm(),
+    ), STATUS_CODES[state]
+
+
+@bp.get("/copy/<token>")
+@copy_limit
+def copy(token: str):
+    return _page(patient_copy.state(token))
+
+
+@bp.post("/copy/<token>")
+@copy_limit
+def copy_download(token: str):
+    form = ContinueForm()
+    if not form.validate_on_submit():
+        return _page(patient_copy.state(token), form)
+    claimed = patient_copy.claim(
+        token, address=request.remote_addr or "",
+        user_agent=request.user_agent.string or "",
+    )
+    if claimed.pdf is None:
+        return _page(claimed.state, form)
+    pdf = claimed.pdf
+    return send_file(
+        BytesIO(pdf.content),
+        mimetype="application/pdf",
+        as_attachment=True,
+        # No name in it: the file may sit in a shared downloads folder.
+        download_name=f"signed-consent-{pdf.created_at:%Y%m%d}.pdf",
+    )
