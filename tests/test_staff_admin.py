@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from consentapp.extensions import db
 from consentapp.models import StaffUser
-from consentapp.staff.audit import neutralise
+from consentapp.staff.csv_stream import neutralise
 
 from .conftest import csrf_token, sign_in
 

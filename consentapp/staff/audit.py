@@ -5,8 +5,6 @@ and when, and exported as CSV with formula-looking cells neutralised so a spread
 runs patient or staff text as a formula.
 """
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from datetime import timedelta
@@ -20,6 +18,7 @@ from ..models import ConsentRecord, RecordEvent, RecordListExport, StaffUser
 from ..records.search import utc_start_of
 from . import bp
 from .access import requires
+from .csv_stream import stream_csv
 from .forms import AuditFilterForm, choices
 from .template_helpers import EVENT_LABELS, clinic_time
 
@@ -27,13 +26,7 @@ PAGE_SIZE = 100
 RECENT_EXPORTS = 20
 # Spreadsheet programs treat a cell starting with one of these as a formula (OWASP, CSV
 # injection); a leading apostrophe makes it plain text.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SYSTEM_ACTORS = ("patient", "system")
-
-
-def neutralise(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _form() -> AuditFilterForm:
@@ -103,21 +96,10 @@ CSV_COLUMNS = ("time_utc", "time_local", "who", "event", "record_id", "patient",
                "details_json")
 
 
-def _csv_rows(query: Select) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow(CSV_COLUMNS)
-    yield flush()
+def _csv_rows(query: Select) -> Iterator[list]:
     for event in db.session.scalars(query.execution_options(yield_per=500)):
         details = {k: v for k, v in (event.details or {}).items() if k != "signature"}
-        writer.writerow([neutralise(value) for value in (
+        yield [
             event.created_at.strftime("%Y-%m-%d %H:%M:%S"),
             clinic_time(event.created_at, with_seconds=True),
             event.actor,
@@ -126,8 +108,7 @@ def _csv_rows(query: Select) -> Iterator[str]:
             event.record.patient_name,
             summary(event),
             json.dumps(details, ensure_ascii=False, sort_keys=True),
-        )])
-        yield flush()
+        ]
 
 
 @bp.get("/admin/audit.csv")
@@ -135,7 +116,7 @@ def _csv_rows(query: Select) -> Iterator[str]:
 def audit_csv():
     query = _query(_form())
     return Response(
-        stream_with_context(_csv_rows(query)),
+        stream_with_context(stream_csv(CSV_COLUMNS, _csv_rows(query))),
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
     )

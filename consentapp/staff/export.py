@@ -1,13 +1,11 @@
 """The dashboard's current search as CSV, for administrators and clinicians.
 
 Every page of the search, not only the one on screen, streamed row by row. Cells that a
-spreadsheet would run as a formula are neutralised with the audit log's own helper. Each
+spreadsheet would run as a formula are neutralised (staff/csv_stream.py, as the audit log). Each
 export is one RecordListExport row (who, when, the search, how many records), shown on the
 audit page: one audit entry per export rather than an event on each of thousands of records.
 """
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import date
@@ -23,7 +21,7 @@ from ..records.search import RecordFilters, all_matching, count_matching
 from ..records.status import STATUS_LABELS
 from . import bp
 from .access import requires
-from .audit import neutralise
+from .csv_stream import stream_csv
 from .dashboard import current_search
 from .template_helpers import clinic_time
 
@@ -31,20 +29,9 @@ CSV_COLUMNS = ("record_id", "patient_name", "date_of_birth", "procedure", "compl
                "status", "outcome", "language")
 
 
-def _rows(query: Select) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow(CSV_COLUMNS)
-    yield flush()
+def _rows(query: Select) -> Iterator[list]:
     for record, status in db.session.execute(query.execution_options(yield_per=500)):
-        writer.writerow([neutralise(value) for value in (
+        yield [
             record.id,
             record.patient_name,
             record.patient_dob.isoformat(),
@@ -53,8 +40,7 @@ def _rows(query: Select) -> Iterator[str]:
             STATUS_LABELS.get(status, status),
             OUTCOME_LABELS.get(record.outcome, record.outcome),
             record.language,
-        )])
-        yield flush()
+        ]
 
 
 def _as_json(filters: RecordFilters) -> dict:
@@ -80,7 +66,7 @@ def records_csv():
     with db.engine.begin() as connection:
         connection.execute(insert(RecordListExport).values(**exported))
     return Response(
-        stream_with_context(_rows(all_matching(filters, tz_name))),
+        stream_with_context(stream_csv(CSV_COLUMNS, _rows(all_matching(filters, tz_name)))),
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="consent-records.csv"'},
     )
