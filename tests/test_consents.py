@@ -167,6 +167,8 @@ def test_staff_withdraw_one_photo_consent_as_an_event_with_a_new_pdf(app, journe
     frontdesk = staff("frontdesk", full_name="Fran Desk")
     page = frontdesk.get(f"/staff/records/{record_id}")
     assert page.text.count("Record that the patient withdrew this") == 2
+    assert "Agreed to sign and receive records electronically at" in page.text
+    assert "(disclosure version 1)" in page.text
 
     response = _withdraw(frontdesk, record_id, "marketing")
     assert response.status_code == 302

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from consentapp.extensions import db
 from consentapp.models import ConsentRecord
 
+from .checks import layout_problems
 from .patient import TabletPatient, draw_signature_with_touch
 
 pytestmark = pytest.mark.browser
@@ -47,6 +48,7 @@ def test_the_finish_screen_qr_code_downloads_the_signed_pdf_once_on_a_phone(
     assert "Quinn" not in phone.content() and "1980" not in phone.content()
     expect(phone.get_by_text("Riverside Skin Clinic")).to_be_visible()
     screenshot(phone, "patient-copy/02-phone-landing")
+    assert layout_problems(phone) == []  # axe, touch targets, text size on the phone
     with phone.expect_download() as downloading:
         phone.get_by_role("button", name="Download my PDF").click()
     downloaded = downloading.value
@@ -61,3 +63,4 @@ def test_the_finish_screen_qr_code_downloads_the_signed_pdf_once_on_a_phone(
     expect(phone.get_by_text("This link has already been used")).to_be_visible()
     assert phone.get_by_role("button", name="Download my PDF").count() == 0
     screenshot(phone, "patient-copy/03-phone-link-used")
+    assert layout_problems(phone) == []
