@@ -220,7 +220,8 @@ def bench_pages(server: Server) -> dict:
     tablet.close()
     paths = ["/step/about", "/step/concerns", "/step/screening", "/step/outcome",
              "/step/expect", "/step/benefits", "/step/risks", "/step/alternatives",
-             "/step/understanding", "/step/signer", "/step/review", "/step/sign"]
+             "/step/understanding", "/step/signer", "/step/photos", "/step/review",
+             "/step/esign", "/step/sign"]
     weights: dict[str, int] = {}
     external: list[str] = []
     with sync_playwright() as playwright:
