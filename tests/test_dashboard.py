@@ -168,3 +168,36 @@ def test_clinicians_see_the_review_queue_first_and_front_desk_does_not(staff, pe
     assert "Maria Example" not in queue
     assert clinician.index("Waiting for clinician review") < clinician.index("Find records")
     assert "Waiting for clinician review" not in staff("frontdesk").get("/staff/").text
+
+
+def _queries_for(app, client, path: str) -> list[str]:
+    from sqlalchemy import event
+
+    from consentapp.extensions import db
+
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    return statements
+
+
+def test_the_dashboard_reads_each_row_in_the_same_queries_however_many(app, staff, make_record):
+    """No query per row (a column the table shows but the search did not load would do it)."""
+    client = staff("clinician")
+    make_record("Ana Uno", "1980-01-01")
+    make_record("Ana Dos", "1980-01-01", "diabetes")
+    few = _queries_for(app, client, "/staff/")
+    for number in range(6):
+        make_record(f"Ana Mas{number}", "1980-01-01", *(("diabetes",) if number % 2 else ()))
+    many = _queries_for(app, client, "/staff/")
+    assert len(_names(client.get("/staff/").text)) == 8
+    assert len(many) == len(few)

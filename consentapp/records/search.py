@@ -85,6 +85,7 @@ _LIST_COLUMNS = load_only(
     ConsentRecord.completed_at,
     ConsentRecord.signed_at,
     ConsentRecord.outcome,
+    ConsentRecord.language,
 )
 
 
