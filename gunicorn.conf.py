@@ -16,6 +16,11 @@ keepalive = 5
 # Recycle workers now and then so a slow leak can never take the kiosk down.
 max_requests = 2000
 max_requests_jitter = 200
+# Load the app once, in the master, and fork the workers from it: a recycled worker is up at
+# once, where importing the app (WeasyPrint, pyHanko, ...) again took two seconds of CPU per
+# worker, and under load all of them recycle at about the same time. create_app() opens no
+# database connection, so none is shared across the fork. New code needs a restart, not HUP.
+preload_app = True
 # Request lines hold only paths, never patient data (no patient data in URLs); keep them.
 accesslog = "-"
 errorlog = "-"

@@ -43,3 +43,15 @@ def test_welcome_page_offers_the_procedure(client):
     assert page.status_code == 200
     assert "Microneedling" in page.text
     assert ">Start" in page.text
+
+
+def test_creating_the_app_opens_no_database_connection(database_url):
+    """gunicorn.conf.py preloads the app in its master and forks the workers from it: a
+    connection opened here would be shared by every worker."""
+    from consentapp.extensions import db
+
+    app = create_app({"SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        pool = db.engine.pool
+        assert pool.checkedout() == 0
+        assert pool.checkedin() == 0

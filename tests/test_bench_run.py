@@ -1,0 +1,46 @@
+"""The whole benchmark script runs in its small size and reports every figure.
+
+Timings are not judged here (these machines are noisy; tests/bench/run.py compares them with
+baselines itself); what is judged is that every section still runs against the real app, and
+the figures that are facts rather than speeds: nothing lost, nothing fetched from outside.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# The issue's goals, and the figures they are computed from.
+KEYS = {
+    "pdf_pages", "pdf_ms", "pdf_naive_ms", "pdf_speedup_vs_naive",
+    "hello_rps", "draft_read_rps", "step_rps", "draft_read_ratio_vs_hello",
+    "step_throughput_ratio_vs_hello",
+    "sign_p50_ms", "sign_p95_ms",
+    "patient_page_kb", "heaviest_page", "external_requests",
+    "journeys", "journeys_per_second", "concurrency_errors", "lost_records", "rss_growth_mb",
+    "search_records", "search_100k_p50_ms", "search_100k_p95_ms",
+}
+
+
+@pytest.mark.browser  # the page weights are measured in Chromium
+def test_the_small_benchmark_runs_and_prints_every_figure_as_json():
+    run = subprocess.run(
+        [sys.executable, "tests/bench/run.py", "--small"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    lines = run.stdout.strip().splitlines()
+    assert lines[0].split() == ["measure", "value"]  # the table comes first
+    results = json.loads(lines[-1])
+    assert set(results) == KEYS
+    assert results["pdf_pages"] >= 3  # a whole record: answers, risks, signature, audit trail
+    assert results["journeys"] == 4 * 2
+    assert results["concurrency_errors"] == 0
+    assert results["lost_records"] == 0
+    assert results["external_requests"] == 0
+    assert results["search_records"] == 300
+    assert all(results[key] > 0 for key in ("pdf_ms", "pdf_naive_ms", "hello_rps", "step_rps",
+                                            "draft_read_rps", "sign_p95_ms", "patient_page_kb"))
