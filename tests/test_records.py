@@ -167,3 +167,67 @@ def test_the_pdf_is_rendered_from_plain_data_only(app, journey):
         record = db.session.scalars(select(ConsentRecord)).one()
         document = service.document_for(record, service.events_of(record.id), code="TESTCODE00")
     assert json.loads(json.dumps(document)) == document  # nothing but dicts, lists, text
+
+
+@pytest.fixture
+def collections():
+    """Every run of the cyclic garbage collector, by generation, while the test runs."""
+    import gc
+
+    runs: list[int] = []
+
+    def note(phase, info):
+        if phase == "start":
+            runs.append(info["generation"])
+
+    gc.callbacks.append(note)
+    yield runs
+    gc.callbacks.remove(note)
+
+
+def test_a_render_holds_the_collector_off_and_frees_its_cycles_with_one_young_collection(
+    app, journey, collections
+):
+    import gc
+
+    journey.complete()
+    with app.app_context():
+        record = db.session.scalars(select(ConsentRecord)).one()
+        document = service.rebuild_document(record, 1)
+        collections.clear()
+        pdf = render_pdf(document)
+        during_and_after = list(collections)
+    assert during_and_after == [1]  # none during the render, one of the young objects after
+    assert len(PdfReader(BytesIO(pdf)).pages) >= 3
+    assert gc.isenabled()
+
+
+def test_renders_in_two_threads_share_the_pause_and_leave_the_collector_as_it_was(
+    app, journey
+):
+    import gc
+    import threading
+
+    journey.complete()
+    with app.app_context():
+        record = db.session.scalars(select(ConsentRecord)).one()
+        document = service.rebuild_document(record, 1)
+    results: list[bytes] = []
+
+    def render():
+        with app.app_context():
+            results.append(render_pdf(document))
+
+    threads = [threading.Thread(target=render) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 2 and gc.isenabled()
+    gc.disable()
+    try:
+        with app.app_context():
+            render_pdf(document)
+        assert not gc.isenabled()  # someone else's choice stays
+    finally:
+        gc.enable()
