@@ -20,7 +20,8 @@ KEYS = {
     "step_throughput_ratio_vs_hello",
     "sign_p50_ms", "sign_p95_ms",
     "patient_page_kb", "heaviest_page", "external_requests",
-    "journeys", "journeys_per_second", "concurrency_errors", "lost_records", "rss_growth_mb",
+    "journeys", "journeys_per_second", "step_pages_per_second", "step_page_p95_ms_under_load",
+    "concurrency_errors", "lost_records", "rss_growth_mb",
     "search_records", "search_100k_p50_ms", "search_100k_p95_ms",
 }
 
@@ -43,4 +44,5 @@ def test_the_small_benchmark_runs_and_prints_every_figure_as_json():
     assert results["external_requests"] == 0
     assert results["search_records"] == 300
     assert all(results[key] > 0 for key in ("pdf_ms", "pdf_naive_ms", "hello_rps", "step_rps",
-                                            "draft_read_rps", "sign_p95_ms", "patient_page_kb"))
+                                            "draft_read_rps", "sign_p95_ms", "patient_page_kb",
+                                            "step_page_p95_ms_under_load"))

@@ -103,6 +103,11 @@ class Server:
         return [int(pid) for pid in children.read_text().split()]
 
 
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, round(0.95 * len(ordered)) - 1)]
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -167,9 +172,8 @@ def bench_signing(server: Server, journeys: int) -> dict:
     for number in range(journeys):
         timings.append(tablet.journey(f"Sign Timing{number}"))
     tablet.close()
-    timings.sort()
-    p95 = timings[max(0, round(0.95 * len(timings)) - 1)]
-    return {"sign_p50_ms": round(statistics.median(timings), 1), "sign_p95_ms": round(p95, 1)}
+    return {"sign_p50_ms": round(statistics.median(timings), 1),
+            "sign_p95_ms": round(p95(timings), 1)}
 
 
 def bench_concurrency(server: Server, tablets: int, journeys_each: int, rss_after: int) -> dict:
@@ -177,6 +181,7 @@ def bench_concurrency(server: Server, tablets: int, journeys_each: int, rss_afte
     done = 0
     lock = threading.Lock()
     rss_early: dict[int, float] = {}
+    step_page_ms: list[float] = []
 
     def run_tablet(index: int) -> None:
         nonlocal done
@@ -186,6 +191,7 @@ def bench_concurrency(server: Server, tablets: int, journeys_each: int, rss_afte
                 tablet.journey(f"Tablet{index:02d} Journey{number:02d}")
             except (UnexpectedResponse, OSError) as exc:
                 errors.append(str(exc))
+                step_page_ms.extend(tablet.step_page_ms)
                 tablet.close()
                 tablet = Tablet("127.0.0.1", server.port)
                 continue
@@ -193,6 +199,7 @@ def bench_concurrency(server: Server, tablets: int, journeys_each: int, rss_afte
                 done += 1
                 if done == rss_after:
                     rss_early.update({pid: rss_mb(pid) for pid in server.worker_pids()})
+        step_page_ms.extend(tablet.step_page_ms)
         tablet.close()
 
     started = time.monotonic()
@@ -212,6 +219,8 @@ def bench_concurrency(server: Server, tablets: int, journeys_each: int, rss_afte
     return {
         "journeys": done,
         "journeys_per_second": round(done / elapsed, 1),
+        "step_pages_per_second": round(len(step_page_ms) / elapsed),
+        "step_page_p95_ms_under_load": round(p95(step_page_ms), 1),
         "concurrency_errors": len(errors),
         "lost_records": done - stored,
         "rss_growth_mb": round(growth, 1),

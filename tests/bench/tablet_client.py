@@ -24,6 +24,8 @@ class Tablet:
         self.connection = http.client.HTTPConnection(host, port, timeout=60)
         self.cookies: dict[str, str] = {}
         self.page = ""
+        # Milliseconds each step page took to arrive: what a patient waits for after a tap.
+        self.step_page_ms: list[float] = []
 
     def close(self) -> None:
         self.connection.close()
@@ -34,9 +36,12 @@ class Tablet:
         if form is not None:
             body = urllib.parse.urlencode(form, doseq=True)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
+        started = time.perf_counter()
         self.connection.request(method, path, body=body, headers=headers)
         response = self.connection.getresponse()
         text = response.read().decode("utf-8", "replace")
+        if method == "GET" and path.startswith("/step/"):
+            self.step_page_ms.append((time.perf_counter() - started) * 1000)
         for header in response.headers.get_all("Set-Cookie") or []:
             for name, morsel in SimpleCookie(header).items():
                 self.cookies[name] = morsel.value
