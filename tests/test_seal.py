@@ -684,3 +684,19 @@ def test_opening_a_record_by_its_code_is_an_audit_event(app, auth, client, seale
     with app.app_context():
         kinds = [(e.kind, e.details.get("via")) for e in events_of(record_id)]
     assert kinds[-1] == ("viewed", "verification code")
+
+
+def test_verify_without_the_records_database_says_so_in_one_line(
+    app, runner, tmp_path, seal_key_dir
+):
+    out = tmp_path / "preview.pdf"
+    made = runner.invoke(args=["forms", "preview", "microneedling", "--out", str(out)])
+    assert made.exit_code == 0, made.output
+    # The same clinic key, but a database nobody has migrated yet.
+    unmigrated = create_app(_test_config(
+        f"sqlite:///{tmp_path / 'empty.sqlite3'}", SEAL_KEY_DIR=seal_key_dir,
+    ))
+    result = unmigrated.test_cli_runner().invoke(args=["verify", str(out)])
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1
+    assert result.output.startswith("CANNOT VERIFY: the seal is intact, but the stored records")

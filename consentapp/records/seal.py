@@ -34,6 +34,7 @@ from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signatu
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko_certvalidator import ValidationContext
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
 from ..models import RecordPdf
@@ -220,7 +221,17 @@ def verify(app: Flask, data: bytes) -> Verification:
             "not by this clinic's key.",
             sha256=sha256,
         )
-    stored = db.session.scalar(select(RecordPdf).where(RecordPdf.sha256 == sha256).limit(1))
+    try:
+        stored = db.session.scalar(select(RecordPdf).where(RecordPdf.sha256 == sha256).limit(1))
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        log.error("Verification could not read the stored records (%s)", type(exc).__name__)
+        return Verification(
+            Verdict.BROKEN,
+            "CANNOT VERIFY: the seal is intact, but the stored records could not be read "
+            "(has `flask --app wsgi db upgrade` been run?).",
+            sha256=sha256,
+        )
     if stored is None:
         return Verification(
             Verdict.NOT_STORED,
