@@ -331,7 +331,7 @@ class RecordListing(db.Model):
     # Covering indexes (tests/bench/search_bench.py measures them): each holds every column
     # a search filters on, so the page, the status counts and the review queue are read from
     # one index, never the table. The first serves the default order and date ranges, the
-    # second the status tabs and the counts, the last two the name sorts.
+    # second the status tabs and the counts, the third and fourth the name sorts.
     __table_args__ = (
         Index("ix_record_listings_completed", "completed_at", "record_id", "status",
               "procedure_slug", "patient_dob", "patient_name_search"),

@@ -6,7 +6,8 @@ Create Date: 2026-12-01 16:10:00.000000
 
 A search filtered by procedure read the table for each row's status (the procedure index
 did not carry it), and a status tab sorted by name sorted the whole tab: with every filter
-column in each index, both read one index (tests/bench/search_bench.py: 37 -> 18 ms).
+column in each index, both read one index (tests/bench/search_bench.py, its slowest
+search: 37 -> 18 ms).
 """
 from alembic import op
 
