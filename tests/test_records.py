@@ -185,17 +185,23 @@ def collections():
     gc.callbacks.remove(note)
 
 
-def test_a_render_holds_the_collector_off_and_frees_its_cycles_with_one_young_collection(
-    app, journey, collections
-):
-    import gc
-
+@pytest.fixture
+def signed_document(app, journey) -> dict:
+    """The plain document of a signed record's first PDF, ready to render again."""
     journey.complete()
     with app.app_context():
         record = db.session.scalars(select(ConsentRecord)).one()
-        document = service.rebuild_document(record, 1)
+        return service.rebuild_document(record, 1)
+
+
+def test_a_render_holds_the_collector_off_and_frees_its_cycles_with_one_young_collection(
+    app, signed_document, collections
+):
+    import gc
+
+    with app.app_context():
         collections.clear()
-        pdf = render_pdf(document)
+        pdf = render_pdf(signed_document)
         during_and_after = list(collections)
     assert during_and_after == [1]  # none during the render, one of the young objects after
     assert len(PdfReader(BytesIO(pdf)).pages) >= 3
@@ -203,20 +209,16 @@ def test_a_render_holds_the_collector_off_and_frees_its_cycles_with_one_young_co
 
 
 def test_renders_in_two_threads_share_the_pause_and_leave_the_collector_as_it_was(
-    app, journey
+    app, signed_document
 ):
     import gc
     import threading
 
-    journey.complete()
-    with app.app_context():
-        record = db.session.scalars(select(ConsentRecord)).one()
-        document = service.rebuild_document(record, 1)
     results: list[bytes] = []
 
     def render():
         with app.app_context():
-            results.append(render_pdf(document))
+            results.append(render_pdf(signed_document))
 
     threads = [threading.Thread(target=render) for _ in range(2)]
     for thread in threads:
@@ -227,7 +229,7 @@ def test_renders_in_two_threads_share_the_pause_and_leave_the_collector_as_it_wa
     gc.disable()
     try:
         with app.app_context():
-            render_pdf(document)
+            render_pdf(signed_document)
         assert not gc.isenabled()  # someone else's choice stays
     finally:
         gc.enable()
