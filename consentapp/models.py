@@ -145,6 +145,20 @@ class RecordOutcome(StrEnum):
         return list(RecordOutcome).index(self)
 
 
+class RuleEffect(StrEnum):
+    """What a screening rule does when it holds (procedures.eligibility): the first two raise
+    the outcome to their RecordOutcome, a flag only tells the clinician something."""
+
+    NEEDS_REVIEW = "needs_review"
+    NOT_ELIGIBLE = "not_eligible"
+    FLAG = "flag"
+
+    @property
+    def outcome(self) -> "RecordOutcome | None":
+        """The outcome it raises the screening to; None for a flag, which holds nobody."""
+        return None if self == RuleEffect.FLAG else RecordOutcome(self.value)
+
+
 class SignatureMethod(StrEnum):
     DRAWN = "drawn"
     TYPED = "typed"
@@ -212,6 +226,14 @@ class ConsentRecord(db.Model):
     signed_at: Mapped[datetime | None]
     completed_at: Mapped[datetime] = mapped_column(default=utcnow)
     user_agent: Mapped[str] = mapped_column(String(400), default="")
+    # The clinic's date the screening rules were run on (the patient's age is taken on it),
+    # so the outcome can be worked out again exactly. Null on records from before it was kept.
+    screened_on: Mapped[date | None]
+    # The clinic's phone numbers as the patient was shown them when signing
+    # ({"clinic_phone", "after_hours_phone"}, "" where none was set): the PDF prints these,
+    # so a PDF made again after the clinic changes its number says what the patient was told.
+    # Null when the definition tells the patient nothing to call about, or nothing was signed.
+    clinic_contact: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
     events: Mapped[list["RecordEvent"]] = relationship(
         back_populates="record", order_by="RecordEvent.id"

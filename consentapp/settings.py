@@ -10,6 +10,7 @@ anyone can guess.
 """
 
 import os
+import re
 import secrets
 from enum import StrEnum
 from pathlib import Path
@@ -33,6 +34,17 @@ class RenderMode(StrEnum):
     INLINE = "inline"  # right after the signing transaction commits (tests)
     THREAD = "thread"  # a background thread in each app process claims render jobs
     WORKER = "worker"  # only `flask --app wsgi worker` renders
+
+
+class PageSize(StrEnum):
+    """The paper the PDFs are laid out for (PDF_PAGE_SIZE): US clinics print Letter."""
+
+    LETTER = "letter"
+    A4 = "a4"
+
+
+# A phone number as a patient dials it: digits, spaces, + ( ) - . and an optional extension.
+PHONE_PATTERN = re.compile(r"^\+?[\d(][\d ().\-]{1,30}\d(\s*(ext\.?|x)\s*\d{1,6})?$", re.I)
 
 
 # The app's own choices, not the clinic's: no environment variable changes them (a file or a
@@ -63,6 +75,7 @@ PROBLEMS = {
         "PATIENT_COPY_MINUTES must be a positive number of minutes (for example 15).",
     "PATIENT_IDLE_WARNING_SECONDS": IDLE_PROBLEM,
     "PATIENT_IDLE_RESET_SECONDS": IDLE_PROBLEM,
+    "PDF_PAGE_SIZE": "PDF_PAGE_SIZE must be letter or a4.",
 }
 NO_SECRET_KEY = (
     "SECRET_KEY is not set. Set the SECRET_KEY environment variable (or SECRET_KEY in "
@@ -86,6 +99,12 @@ class Settings(BaseSettings):
     SQLALCHEMY_DATABASE_URI: str | None = Field(None, validation_alias="DATABASE_URL")
     CLINIC_NAME: str = "Your Clinic"
     CLINIC_TIMEZONE: str = "UTC"  # an IANA name
+    # The numbers a patient is told to call (aftercare, finish screen, PDF, their phone's
+    # copy page): the clinic's, and the one for after hours. Unset: the patient is told to
+    # ask the staff for the number, and `forms check` warns.
+    CLINIC_PHONE: str | None = None
+    CLINIC_AFTER_HOURS_PHONE: str | None = None
+    PDF_PAGE_SIZE: PageSize = PageSize.LETTER
     FORMS_DIR: Path = Field(DEFAULT_FORMS_DIR, validation_alias="CONSENT_FORMS_DIR")
     PDF_RENDER_MODE: RenderMode = RenderMode.THREAD
     RATELIMIT_STORAGE_URI: str = "memory://"
@@ -142,6 +161,23 @@ class Settings(BaseSettings):
         if isinstance(value, bool):
             raise ValueError("a number of minutes, not on or off")
         return value
+
+    @field_validator("CLINIC_PHONE", "CLINIC_AFTER_HOURS_PHONE")
+    @classmethod
+    def _dialable(cls, value: str | None, info) -> str | None:
+        value = " ".join((value or "").split()) or None
+        if value and not PHONE_PATTERN.match(value):
+            raise ValueError(
+                f"{info.field_name} {value!r} is not a phone number: use digits, spaces and "
+                "+ ( ) - . only, with an optional extension such as 'ext. 12' "
+                "(for example '(555) 010-0100')."
+            )
+        return value
+
+    @field_validator("PDF_PAGE_SIZE", mode="before")
+    @classmethod
+    def _any_case(cls, value):
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("CLINIC_TIMEZONE")
     @classmethod

@@ -181,17 +181,19 @@ def staff(app):
 def make_record(app):
     """Factory: commit a record straight through records.commit (no PDF rendered).
 
-    `screening_yes` names the screening questions answered yes (see forms/microneedling);
-    `at` fixes the completion time (naive UTC). A signed one has what commit_record asks of
-    every signed record: the check of understanding passed, the photo choices (both no) and
-    the e-sign agreement.
+    `screening_yes` names the screening questions answered yes (see forms/microneedling;
+    tests/journey.py answers the others as an ordinary patient would); `at` fixes the
+    completion time (naive UTC). The record is signed unless the rules say not eligible; a
+    signed one has what commit_record asks of every signed record: the check of
+    understanding passed, the photo choices (both no) and the e-sign agreement.
     """
     from consentapp.procedures import catalog
+    from consentapp.procedures.eligibility import age_on, evaluate
     from consentapp.records import commit
     from consentapp.records.commit import Submission, commit_record
     from consentapp.records.signature import parse
 
-    from .journey import SCREENING_QUESTIONS, drawn_signature
+    from .journey import all_screening_answers, drawn_signature
 
     counter = iter(range(1_000_000))
 
@@ -200,11 +202,9 @@ def make_record(app):
             item = catalog.available()[("microneedling", "en")]
             catalog.snapshot(item)
             db.session.commit()  # as the tablet does when a patient starts
-            answers = {key: "yes" if key in screening_yes else "no" for key in SCREENING_QUESTIONS}
-            signed = not any(
-                key in screening_yes
-                for key in ("isotretinoin", "active_skin_problem", "skin_cancer", "sunburn")
-            )
+            answers = all_screening_answers(*screening_yes)
+            age = age_on(date.fromisoformat(dob), date.today())
+            signed = evaluate(item.definition, answers, age=age).outcome != "not_eligible"
             with pytest.MonkeyPatch.context() as patch:
                 if at is not None:
                     patch.setattr(commit, "utcnow", lambda: at)

@@ -9,27 +9,62 @@ from flask.testing import FlaskClient
 
 from consentapp.procedures.loader import load_file
 
-SCREENING_QUESTIONS = (
-    "isotretinoin", "active_skin_problem", "skin_condition", "skin_cancer", "keloids",
-    "cold_sore_history", "pregnant", "bleeding", "immune", "diabetes", "sunburn", "allergy",
-    "recent_treatments",
-)
-RISK_KEYS = (
-    "bruising", "scarring", "infection", "redness_swelling", "bleeding", "dryness",
-    "pigment_change", "cold_sore_flare", "numbing_allergy", "no_guarantee",
-)
-
-
 SHIPPED_DEFINITION = load_file(
     Path(__file__).resolve().parent.parent / "forms" / "microneedling" / "en.toml"
 ).definition
 SHIPPED_VERSION = SHIPPED_DEFINITION.version
+# The question steps the screening rules read after "concerns", in the order the patient
+# meets them (medicines, health, the skin to be treated).
+SCREENING_STEPS = tuple(step.key for step in SHIPPED_DEFINITION.screening_steps
+                        if step.key != "concerns")
+SCREENING_QUESTIONS = tuple(
+    question.key for key in SCREENING_STEPS for question in SHIPPED_DEFINITION.step(key).questions
+)
+RISK_KEYS = tuple(risk.key for risk in SHIPPED_DEFINITION.risks.items)
+# What a patient types into a follow-up that asks for words.
+FOLLOW_UP_TEXT = "Vitamin D every morning"
 # Teach-back: the right answer to each question, and a wrong one.
 RIGHT_ANSWERS = {q.key: q.answer for q in SHIPPED_DEFINITION.teach_back}
 WRONG_ANSWERS = {
     q.key: next(o.value for o in q.options if o.value != q.answer)
     for q in SHIPPED_DEFINITION.teach_back
 }
+
+
+def _default(question) -> str:
+    """What an ordinary patient answers: "no", or the option that means none."""
+    if question.kind in ("text", "textarea"):
+        return FOLLOW_UP_TEXT
+    return "no" if "no" in question.values else question.values[0]
+
+
+def screening_answers(*yes: str, **chosen) -> dict[str, dict]:
+    """{step: {question: answer}} for the screening steps (medicines, health, screening):
+    "yes" to each question in `yes`, the value given in `chosen` (isotretinoin_use="now",
+    pregnant_now="not_sure"), an ordinary patient's answer to every other. A follow-up is
+    answered only when the answers before it call for it, as the tablet shows it."""
+    from consentapp.procedures.eligibility import shown_questions
+
+    answers: dict = {}
+    steps: dict[str, dict] = {}
+    for key in SCREENING_STEPS:
+        step_answers = steps.setdefault(key, {})
+        for question in SHIPPED_DEFINITION.step(key).questions:
+            if question.show_if is not None and question.key not in shown_questions(
+                SHIPPED_DEFINITION, answers, None
+            ):
+                continue
+            value = chosen.get(question.key, "yes" if question.key in yes else _default(question))
+            answers[question.key] = step_answers[question.key] = value
+    unknown = (set(yes) | set(chosen)) - set(answers)
+    assert not unknown, f"not asked on the screening steps: {sorted(unknown)}"
+    return steps
+
+
+def all_screening_answers(*yes: str, **chosen) -> dict:
+    """The same answers in one dict, as a record stores them."""
+    return {key: value for step in screening_answers(*yes, **chosen).values()
+            for key, value in step.items()}
 
 
 def drawn_signature() -> str:
@@ -93,9 +128,20 @@ class PatientJourney:
         data.update(overrides)
         return self.post("/step/concerns", data)
 
-    def screening(self, *yes: str):
-        answers = {key: ("yes" if key in yes else "no") for key in SCREENING_QUESTIONS}
-        return self.post("/step/screening", answers)
+    def screening(self, *yes: str, **chosen):
+        """The three screening pages (medicines, health, the skin to be treated), each with
+        its own answers (screening_answers); returns the page the last one leads to."""
+        for step, answers in screening_answers(*yes, **chosen).items():
+            # As the show-if script sends it: the follow-ups on the screen.
+            shown = " ".join(key for key in answers
+                             if SHIPPED_DEFINITION.questions[key].show_if is not None)
+            self.post(f"/step/{step}", {**answers, "shown": shown})
+        return self.page
+
+    def care(self):
+        """Before each visit, then aftercare and when to call: read and continue."""
+        self.continue_("before_visit")
+        return self.continue_("aftercare")
 
     def continue_(self, step: str):
         return self.post(f"/step/{step}", {})
@@ -139,21 +185,24 @@ class PatientJourney:
         return self.post("/step/sign", data)
 
     def after_alternatives(self, **signer):
-        """From the alternatives page to the signature page: teach-back, who signs, photos,
-        review and the agreement to sign on screen."""
+        """From the alternatives page to the signature page: the care pages, teach-back, who
+        signs, photos, review and the agreement to sign on screen."""
         self.continue_("alternatives")
+        self.care()
         self.understanding()
         self.signer(**signer)
         self.after_signer()
 
     def to_signature(
-        self, *screening_yes: str, name="Maria Example", dob="1971-04-09", language=None
+        self, *screening_yes: str, name="Maria Example", dob="1971-04-09", language=None,
+        **chosen,
     ):
-        """Everything up to the signature screen, answering as an ordinary eligible patient."""
+        """Everything up to the signature screen, answering as an ordinary eligible patient
+        (but "yes" to each of `screening_yes`, and the answers `chosen`)."""
         self.start(language=language)
         self.about(name=name, dob=dob)
         self.concerns()
-        self.screening(*screening_yes)
+        self.screening(*screening_yes, **chosen)
         self.continue_("outcome")
         self.continue_("expect")
         self.continue_("benefits")

@@ -37,12 +37,13 @@ def test_the_disclosure_comes_just_before_the_signature_and_must_be_agreed_to(ap
         journey.continue_(step)
     journey.risks()
     journey.continue_("alternatives")
+    journey.care()
     journey.understanding()
     journey.signer()
     journey.photos()
     page = journey.continue_("review")
     assert journey.path == "/step/esign"
-    assert "Step 13 of 14" in page.text
+    assert "Step 17 of 18" in page.text
     for point in DISCLOSURE_POINTS:
         assert point in page.text
     assert journey.get("/step/sign").request.path == "/step/esign"  # no way round it

@@ -34,7 +34,7 @@ def people(make_record):
         "José Álvarez": ("1980-01-01", ("diabetes",), datetime(2026, 3, 2, 10)),
         "Maria Example": ("1971-04-09", (), datetime(2026, 3, 3, 10)),
         "Mariana López": ("1990-12-24", ("sunburn",), datetime(2026, 3, 4, 10)),
-        "Søren Łukasz": ("1971-04-09", ("pregnant",), datetime(2026, 3, 5, 23, 30)),
+        "Søren Łukasz": ("1971-04-09", ("blood_thinner",), datetime(2026, 3, 5, 23, 30)),
     }
     return {
         name: make_record(name, dob, *yes, at=at) for name, (dob, yes, at) in people.items()

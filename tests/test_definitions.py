@@ -1,5 +1,6 @@
 """Procedure definitions: the shipped one is valid, and bad ones fail naming file and key."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -8,6 +9,8 @@ import pytest
 from consentapp.procedures.eligibility import evaluate
 from consentapp.procedures.loader import DefinitionError, load_file
 from consentapp.procedures.translations import key_paths, translation_errors
+
+from .journey import all_screening_answers
 
 FORMS = Path(__file__).resolve().parent.parent / "forms"
 SHIPPED = FORMS / "microneedling" / "en.toml"
@@ -37,7 +40,10 @@ def test_the_shipped_definition_has_what_the_guide_requires(shipped):
         assert word in risk_names
     assert len(definition.risks.items) >= 10
     assert definition.screening_step == "screening"
-    assert len(definition.step("screening").questions) >= 13
+    # Health questions on three pages (medicines, health, the skin to be treated).
+    assert [step.key for step in definition.screening_steps] == [
+        "concerns", "medicines", "health", "screening"]
+    assert sum(len(step.questions) for step in definition.screening_steps[1:]) >= 13
 
 
 def test_the_hash_is_of_the_exact_bytes(shipped):
@@ -47,24 +53,24 @@ def test_the_hash_is_of_the_exact_bytes(shipped):
 
 
 @pytest.mark.parametrize(
-    ("yes", "outcome"),
+    ("yes", "chosen", "outcome", "rules"),
     [
-        ((), "eligible"),
-        (("isotretinoin",), "not_eligible"),
-        (("sunburn",), "not_eligible"),
-        (("pregnant",), "needs_review"),
-        (("keloids", "allergy"), "needs_review"),
-        (("bleeding", "skin_cancer"), "not_eligible"),
+        ((), {}, "eligible", []),
+        ((), {"isotretinoin_use": "now"}, "not_eligible", ["isotretinoin_now"]),
+        (("sunburn",), {}, "not_eligible", ["sunburn"]),
+        # Pregnancy is a labeling contraindication: not eligible since 2.0.0 (was a review).
+        (("pregnant_now",), {}, "not_eligible", ["pregnant"]),
+        (("keloids", "allergy_numbing"), {}, "needs_review", ["allergy_numbing", "keloids"]),
+        (("blood_thinner", "skin_cancer"), {}, "not_eligible", ["skin_cancer", "blood_thinner"]),
     ],
 )
-def test_eligibility_follows_the_rules_in_the_definition(shipped, yes, outcome):
-    screening = shipped.definition.step("screening")
-    answers = {q.key: ("yes" if q.key in yes else "no") for q in screening.questions}
-    result = evaluate(shipped.definition, answers)
+def test_eligibility_follows_the_rules_in_the_definition(shipped, yes, chosen, outcome, rules):
+    answers = {"areas": ["face"], **all_screening_answers(*yes, **chosen)}
+    result = evaluate(shipped.definition, answers, age=40)
     assert result.outcome == outcome
-    assert {reason.question for reason in result.reasons} == set(yes)
+    assert [reason.rule for reason in result.reasons] == rules
     # The most serious reasons come first, and each is written for the patient.
-    severities = [reason.outcome for reason in result.reasons]
+    severities = [reason.effect for reason in result.reasons]
     assert severities == sorted(severities, key=lambda o: o != "not_eligible")
     assert all(len(reason.text) > 20 for reason in result.reasons)
 
@@ -92,17 +98,18 @@ def test_the_spanish_definition_has_the_same_keys_as_the_english(shipped):
     [
         # A risk left out: a Spanish patient would never acknowledge it.
         ('[[risks.items]]\nkey = "infection"', '[[risks.items]]\nkey = "infeccion"',
-         "missing key risks.items.infection"),
+         "missing key risks.items[infection] (it is in en.toml)"),
         ('key = "expectations"\nkind = "textarea"', 'key = "expectations"\nkind = "text"',
-         "missing key question_steps.concerns.questions.expectations.kind=textarea"),
+         "question_steps[concerns].questions[expectations].kind: text here, textarea in en.toml"),
         ('{ value = "legs", label = "Piernas" },',
          '{ value = "legs", label = "Piernas" },\n  { value = "arms", label = "Brazos" },',
-         "extra key question_steps.concerns.questions.areas.options.arms"),
+         "question_steps[concerns].questions[areas].options: "
+         "face,neck,back,abdomen,legs,arms,other here, face,neck,back,abdomen,legs,other"),
         ('answer = "call_us"', 'answer = "wait"',
-         "missing key teach_back.infection_signs.answer=call_us"),
-        ('outcome = "needs_review"', 'outcome = "not_eligible"',
-         "missing key rules[4].outcome=needs_review"),
-        ('version = "1.1.0"', 'version = "1.0.0"', "missing key version=1.1.0"),
+         "teach_back[infection_signs].answer: wait here, call_us in en.toml"),
+        ('effect = "needs_review"', 'effect = "not_eligible"',
+         "rules[age_under_22].effect: not_eligible here, needs_review in en.toml"),
+        ('version = "2.0.0"', 'version = "1.0.0"', "version: 1.0.0 here, 2.0.0 in en.toml"),
     ],
 )
 def test_forms_check_fails_on_a_translation_whose_keys_differ(
@@ -116,7 +123,7 @@ def test_forms_check_fails_on_a_translation_whose_keys_differ(
     result = runner.invoke(args=["forms", "check", "--dir", str(forms_copy)])
 
     assert result.exit_code == 1
-    assert f"error {path}: {expected} (it is" in result.output
+    assert f"error {path}: {expected}" in result.output
     assert "ok    microneedling (en)" in result.output  # the English file itself is fine
 
 
@@ -130,7 +137,9 @@ def test_a_translation_missing_a_whole_question_names_it(runner, forms_copy):
     result = runner.invoke(args=["forms", "check", "--dir", str(forms_copy)])
 
     assert result.exit_code == 1
-    assert f"{path}: missing key question_steps.concerns.questions.goals (it is" in result.output
+    assert f"{path}: missing key question_steps[concerns].questions[goals] (it is" in (
+        result.output
+    )
     assert "ok    microneedling (es)" not in result.output
 
 
@@ -138,9 +147,9 @@ def test_a_translation_missing_a_whole_question_names_it(runner, forms_copy):
     ("replace", "by", "expected"),
     [
         ('title = "Microneedling"', 'titel = "Microneedling"', "titel: unknown key"),
-        ('kind = "multi"', 'kind = "several"', "question_steps.0.questions.0.kind"),
-        ('screening_step = "screening"', 'screening_step = "health"',
-         "screening_step 'health' is not a question step"),
+        ('kind = "multi"', 'kind = "several"', "question_steps[concerns].questions[concerns].kind"),
+        ('screening_step = "screening"', 'screening_step = "treated"',
+         "screening_step: 'treated' is not a question step"),
     ],
 )
 def test_forms_check_names_the_file_and_the_bad_key(runner, forms_copy, replace, by, expected):
@@ -159,7 +168,8 @@ def test_forms_check_names_the_file_and_the_bad_key(runner, forms_copy, replace,
 # Every step the journey adds itself. A question step under one of these keys would hide the
 # built-in step (no patient could reach the signature), so forms check must refuse it.
 BUILT_IN_STEP_KEYS = ("about", "outcome", "expect", "benefits", "risks", "alternatives",
-                      "understanding", "signer", "photos", "review", "esign", "sign")
+                      "before_visit", "aftercare", "understanding", "signer", "photos",
+                      "review", "esign", "sign")
 
 
 @pytest.mark.parametrize("key", BUILT_IN_STEP_KEYS)
@@ -188,7 +198,7 @@ def test_every_built_in_step_of_the_journey_is_reserved_and_has_a_handler(shippe
 def test_a_rule_pointing_at_a_missing_question_is_refused(forms_copy):
     path = forms_copy / "microneedling" / "en.toml"
     path.write_text(path.read_text().replace('question = "sunburn"', 'question = "sunburns"', 1))
-    expected = r"en\.toml: .*rules\[\d+\]\.question: no question 'sunburns'"
+    expected = r"en\.toml: rules\[sunburn\]\.when\.question: no question 'sunburns'"
     with pytest.raises(DefinitionError, match=expected):
         load_file(path)
 
@@ -207,9 +217,11 @@ def test_a_slug_must_match_its_folder(forms_copy):
         load_file(moved / "en.toml")
 
 
-def test_the_shipped_definition_checks_understanding_with_three_questions(shipped):
+def test_the_shipped_definition_checks_understanding_with_four_questions(shipped):
     teach_back = shipped.definition.teach_back
-    assert len(teach_back) == 3
+    # Since 2.0.0 one of them asks about aftercare.
+    assert [question.key for question in teach_back] == [
+        "results_time", "infection_signs", "aftercare_first_day", "change_mind"]
     assert teach_back[0].question == "How long until results show?"
     for question in teach_back:
         assert question.answer in {option.value for option in question.options}
@@ -222,7 +234,7 @@ def test_the_shipped_definition_checks_understanding_with_three_questions(shippe
         ('answer = "months"', 'answer = "years"', "teach_back 'results_time': answer 'years'"),
         ('key = "infection_signs"', 'key = "results_time"', "teach_back: two entries share"),
         ('explanation = "Results build slowly.', 'explanatoin = "Results build slowly.',
-         "teach_back.0.explanatoin: unknown key"),
+         "teach_back[results_time].explanatoin: unknown key"),
     ],
 )
 def test_a_bad_teach_back_question_is_refused_naming_it(forms_copy, replace, by, expected):
@@ -230,7 +242,7 @@ def test_a_bad_teach_back_question_is_refused_naming_it(forms_copy, replace, by,
     source = path.read_text()
     assert replace in source
     path.write_text(source.replace(replace, by, 1))
-    with pytest.raises(DefinitionError, match=expected):
+    with pytest.raises(DefinitionError, match=re.escape(expected)):
         load_file(path)
 
 
@@ -246,6 +258,7 @@ def test_a_definition_without_teach_back_skips_the_step(app, forms_copy, journey
     for step in ("outcome", "expect", "benefits"):
         journey.continue_(step)
     journey.risks()
-    page = journey.continue_("alternatives")
+    journey.continue_("alternatives")
+    page = journey.care()
     assert journey.path == "/step/signer"
-    assert "Step 9 of 13" in page.text
+    assert "Step 13 of 17" in page.text

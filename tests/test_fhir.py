@@ -53,7 +53,7 @@ def test_a_signed_record_exports_an_active_treatment_consent_with_its_pdf(app, j
 
 
 def test_the_questionnaire_response_uses_the_definitions_keys(app, journey):
-    journey.complete("pregnant")
+    journey.complete("transplant", diabetes="not_sure")
     bundle = _bundle_for_only_record(app)
     response = _resource(bundle, "QuestionnaireResponse")
     questionnaire = _resource(bundle, "Questionnaire")
@@ -62,8 +62,12 @@ def test_the_questionnaire_response_uses_the_definitions_keys(app, journey):
 
     answers = {item["linkId"]: item.get("answer") for group in response["item"]
                for item in group["item"]}
-    assert answers["pregnant"] == [{"valueBoolean": True}]
-    assert answers["isotretinoin"] == [{"valueBoolean": False}]
+    assert answers["transplant"] == [{"valueBoolean": True}]
+    assert [a["valueCoding"]["code"] for a in answers["isotretinoin_use"]] == ["no"]
+    # "Not sure" is a coded answer of its own; a follow-up never asked has no item.
+    assert answers["diabetes"][0]["valueCoding"]["code"] == "not_sure"
+    assert answers["diabetes"][0]["valueCoding"]["display"] == "Not sure"
+    assert "medicines_list" not in answers and answers["medicines"] == [{"valueBoolean": False}]
     assert [a["valueCoding"]["code"] for a in answers["concerns"]] == ["fine_lines", "scars"]
     assert answers["risk_bruising"] == [{"valueBoolean": True}]
     assert answers["goals"] == [{"valueString": "Smoother skin on my cheeks"}]
@@ -71,6 +75,17 @@ def test_the_questionnaire_response_uses_the_definitions_keys(app, journey):
     asked = {item["linkId"] for group in questionnaire["item"] for item in group["item"]}
     assert set(answers) <= asked
     assert questionnaire["identifier"][0]["value"].startswith("urn:sha256:")
+
+    # Each note for the clinician is a Flag on the patient, named by its rule.
+    flags = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Flag"]
+    assert [(f["code"]["coding"][0]["code"], f["code"]["text"]) for f in flags] == [
+        ("transplant", "Organ transplant recipient: likely immunosuppressed."),
+        ("not_sure.diabetes", "Patient answered Not sure."),
+    ]
+    patient_url = next(e["fullUrl"] for e in bundle["entry"]
+                       if e["resource"]["resourceType"] == "Patient")
+    assert all(f["status"] == "active" and f["subject"]["reference"] == patient_url
+               for f in flags)
 
 
 def test_a_withdrawn_consent_exports_as_inactive(app, journey):

@@ -11,13 +11,17 @@ from consentapp.extensions import db
 from consentapp.models import PatientDraft
 
 from .conftest import csrf_token
+from .journey import SHIPPED_DEFINITION
 
-PATIENT_STEPS = ("about", "concerns", "screening", "outcome", "expect", "benefits", "risks",
-                 "alternatives", "review", "sign")
+PATIENT_STEPS = ("about", "concerns", "medicines", "health", "screening", "outcome", "expect",
+                 "benefits", "risks", "alternatives", "before_visit", "aftercare", "review",
+                 "sign")
 FIELD_NAMES = (
     "full_name", "date_of_birth", "contact", "concerns", "concerns_other", "areas", "goals",
-    "expectations", "isotretinoin", "sunburn", "pregnant", "ack_bruising", "ack_scarring",
-    "agree_voluntary", "signer_name", "signature", "procedure", "email", "password", "x" * 300,
+    "expectations", "isotretinoin_use", "sunburn", "pregnant_now", "medicines",
+    "medicines_list", "shown", "cold_sore_history", "active_cold_sore", "ack_bruising",
+    "ack_scarring", "agree_voluntary", "signer_name", "signature", "procedure", "email",
+    "password", "x" * 300,
 )
 FUZZ = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -46,21 +50,13 @@ def _draft_data(app) -> dict:
 def _answers_outside(data: dict, step: str) -> dict:
     """Everything a post to `step` must leave alone."""
     kept = {key: value for key, value in data.items() if key not in ("done", step)}
-    if step in ("concerns", "screening"):
-        answers = data.get("answers", {})
-        prefix = {"concerns": ("concerns", "areas", "goals", "expectations")}.get(step, ())
-        kept["answers"] = {k: v for k, v in answers.items()
-                           if not (k.startswith(prefix) if prefix else k in _SCREENING)}
+    question_step = SHIPPED_DEFINITION.step(step)
+    if question_step is not None:
+        own = {question.key for question in question_step.questions}
+        kept["answers"] = {k: v for k, v in data.get("answers", {}).items() if k not in own}
     if step == "risks":
         kept.pop("acknowledged_risks", None)
     return kept
-
-
-_SCREENING = {
-    "isotretinoin", "active_skin_problem", "skin_condition", "skin_cancer", "keloids",
-    "cold_sore_history", "pregnant", "bleeding", "immune", "diabetes", "sunburn", "allergy",
-    "recent_treatments",
-}
 
 
 def test_fuzzed_patient_posts_never_fail_and_keep_other_answers(app, journey):

@@ -46,7 +46,7 @@ def test_eligible_patient_signs_and_the_record_and_pdf_hold_everything(app, jour
         assert record.signature["strokes"] and record.signed_at is not None
         assert sorted(record.acknowledged_risks) == sorted(RISK_KEYS)
         assert record.answers["concerns"] == ["fine_lines", "scars"]
-        assert record.answers["isotretinoin"] == "no"
+        assert record.answers["isotretinoin_use"] == "no"
         assert record.definition_version == SHIPPED_VERSION
         assert len(record.definition_sha256) == 64
         kinds = [event.kind for event in record.events]
@@ -78,7 +78,7 @@ def test_not_eligible_patient_is_offered_no_signature_and_the_screening_is_store
     journey.start()
     journey.about()
     journey.concerns()
-    page = journey.screening("isotretinoin")
+    page = journey.screening(isotretinoin_use="now")
 
     assert "hand the tablet back" in page.text.lower()
     assert "isotretinoin" in page.text.lower()  # the reason is explained
@@ -89,8 +89,8 @@ def test_not_eligible_patient_is_offered_no_signature_and_the_screening_is_store
         record = _only_record()
         assert record.outcome == "not_eligible"
         assert record.signed_at is None and record.signature is None
-        assert record.answers["isotretinoin"] == "yes"
-        assert [reason["question"] for reason in record.outcome_reasons] == ["isotretinoin"]
+        assert record.answers["isotretinoin_use"] == "now"
+        assert [reason["rule"] for reason in record.outcome_reasons] == ["isotretinoin_now"]
         assert [event.kind for event in record.events][0] == "screened_out"
         text, _ = _pdf_text(record.latest_pdf.content)
     assert "Not eligible" in text
@@ -101,7 +101,7 @@ def test_needs_review_patient_is_told_and_may_continue_and_the_record_is_flagged
     journey.start()
     journey.about()
     journey.concerns()
-    page = journey.screening("pregnant", "bleeding")
+    page = journey.screening("blood_thinner", "diabetes")
     assert page.request.path == "/step/outcome"
     assert "clinician" in page.text.lower()
     journey.continue_("outcome")
@@ -114,8 +114,8 @@ def test_needs_review_patient_is_told_and_may_continue_and_the_record_is_flagged
     with app.app_context():
         record = _only_record()
         assert record.outcome == "needs_review"
-        assert {reason["question"] for reason in record.outcome_reasons} == {
-            "pregnant", "bleeding"
+        assert {reason["rule"] for reason in record.outcome_reasons} == {
+            "blood_thinner", "diabetes"
         }
         assert record.is_signed
         text, _ = _pdf_text(record.latest_pdf.content)
@@ -221,7 +221,8 @@ def test_a_date_of_birth_that_is_not_a_date_is_refused_keeping_the_boxes(journey
         "date_of_birth-year": year, "contact": "",
     })
     assert journey.path == "/step/about"
-    assert page.text.count("Please check the date. For example: 25 3 1970.") == 2  # summary too
+    # US English writes the month first: the example is in the boxes' order.
+    assert page.text.count("Please check the date. For example: 3 25 1970.") == 2  # summary too
     assert 'name="date_of_birth-day" type="text" inputmode="numeric"' in page.text
     for name, value in (("day", day), ("month", month), ("year", year)):
         assert re.search(rf'name="date_of_birth-{name}"[^>]*value="{re.escape(value)}"',

@@ -9,8 +9,9 @@ import pytest
 import textstat
 from textstat.textstat import textstatistics
 
+from consentapp.procedures.care import SAMPLE_PHONE
 from consentapp.procedures.loader import definition_files, load_file
-from consentapp.procedures.schema import Definition
+from consentapp.procedures.schema import PLACEHOLDERS, Definition
 
 FORMS = Path(__file__).resolve().parent.parent / "forms"
 MAX_GRADE = 8.0
@@ -23,11 +24,20 @@ MIN_FERNANDEZ_HUERTA = 60.0
 # Its own instance: textstat's shared one stays English for the tests above.
 spanish = textstatistics()
 spanish.set_lang("es")
-# Strings in a definition that are names for the program, never shown to a patient.
+# Strings in a definition that are names for the program, never shown to a patient: keys,
+# kinds, conditions (`when`, `show_if`), effects. A `note` is shown to the clinician only, in
+# English, and is not measured.
 IDENTIFIERS = {
     "slug", "version", "language", "key", "kind", "value", "answer", "screening_step",
+    "format", "areas_question", "effect", "note", "when", "show_if",
 }
-RULE_IDENTIFIERS = {"question", "answers", "outcome"}
+
+
+def _filled(text: str) -> str:
+    """A line with the clinic's phone number in it, as the patient reads it."""
+    for placeholder in PLACEHOLDERS.values():
+        text = text.replace(placeholder, SAMPLE_PHONE)
+    return text
 
 
 def _sentences(*parts: str) -> str:
@@ -47,16 +57,26 @@ def sections(definition: Definition) -> Iterator[tuple[str, str]]:
             yield f"{step.key}.{question.key}", _sentences(
                 question.label, question.help, *(option.label for option in question.options)
             )
-    for index, rule in enumerate(definition.rules):
-        yield f"rules[{index}] ({rule.question})", rule.reason
+    for rule in definition.rules:
+        yield f"rules[{rule.key}]", rule.reason
+    if definition.not_sure is not None:
+        yield "not_sure", definition.not_sure.reason
     for outcome in ("eligible", "needs_review", "not_eligible"):
         text = getattr(definition.outcomes, outcome)
         yield f"outcomes.{outcome}", _sentences(text.title, text.message)
-    for name in ("what_to_expect", "benefits", "alternatives"):
+    for name in ("what_to_expect", "benefits", "alternatives", "before_your_visit", "aftercare"):
         page = getattr(definition, name)
+        if page is None:  # the care sections are new in format 2
+            continue
         yield f"{name} (title and intro)", _sentences(page.title, page.intro)
         for section in page.sections:
             yield f"{name}: {section.heading}", _sentences(section.heading, *section.points)
+    call = definition.when_to_call
+    if call is not None:
+        yield "when_to_call", _sentences(call.title, call.intro, *call.points)
+        yield "when_to_call (the lines to call)", _sentences(
+            *(_filled(line) for line in (call.call, call.call_after_hours, call.emergency))
+        )
     risks = definition.risks
     yield "risks (title and intro)", _sentences(risks.title, risks.intro, risks.acknowledgement)
     for risk in risks.items:
@@ -72,14 +92,14 @@ def sections(definition: Definition) -> Iterator[tuple[str, str]]:
 def _patient_strings(value, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
     if isinstance(value, dict):
         for key, item in value.items():
-            if key in IDENTIFIERS or (path[:1] == ("rules",) and key in RULE_IDENTIFIERS):
+            if key in IDENTIFIERS:
                 continue
             yield from _patient_strings(item, (*path, key))
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
             yield from _patient_strings(item, (*path, index))
     elif isinstance(value, str) and value:
-        yield path, value
+        yield path, _filled(value)
 
 
 ENGLISH = [path for path in definition_files(FORMS) if path.stem == "en"]

@@ -201,8 +201,10 @@ def test_the_record_page_shows_answers_reasons_timeline_and_versions(app, staff,
     client = staff("clinician")
     _post(client, signed, "review", {"decision": "approved", "note": "Fine."})
     page = client.get(f"/staff/records/{signed}").text
-    assert ("<strong>Needs clinician review:</strong> Diabetes that is not well controlled can "
-            "slow healing.") in page
+    # Each rule that held: its effect, the clinician's note, and what the patient read.
+    assert '<span class="badge badge--needs_review">Needs review</span>' in page
+    assert "<strong>Reports poorly controlled diabetes.</strong>" in page
+    assert "“Diabetes that is not well controlled can slow healing." in page
     assert "<dt>Do you have diabetes that is not well controlled?</dt><dd>Yes</dd>" in page
     timeline = page.split('class="events"')[1]
     for label in ("Signed by the patient", "PDF version stored", "Viewed",

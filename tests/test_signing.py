@@ -34,6 +34,7 @@ def _to_signer_step(journey, dob: str, name="Lily Young"):
         journey.continue_(step)
     journey.risks()
     journey.continue_("alternatives")
+    journey.care()
     journey.understanding()
     assert journey.path == "/step/signer", journey.path
 
@@ -134,6 +135,10 @@ def test_a_birth_date_changed_to_a_minor_sends_the_patient_back_to_who_signs(app
     journey.to_signature(dob="1980-01-01")
     journey.get("/step/about")
     page = journey.about(name="Maria Example", dob=_years_ago(16))
+    # The age is screened too (authorized from 22): the new outcome first, then who signs.
+    assert journey.path == "/step/outcome", journey.path
+    assert "22 and older" in page.text
+    page = journey.continue_("outcome")
     assert journey.path == "/step/signer", journey.path
     assert "is under 18" in page.text
 
@@ -191,11 +196,12 @@ def test_a_wrong_teach_back_answer_is_explained_and_asked_again(app, journey):
         journey.continue_(step)
     journey.risks()
     journey.continue_("alternatives")
+    journey.care()
 
     page = journey.understanding(infection_signs=WRONG_ANSWERS["infection_signs"])
     assert journey.path == "/step/understanding"
     assert "Question 2: not quite." in page.text
-    assert "Hot, painful or oozing skin can be a sign of infection." in page.text
+    assert "Hot, painful skin or pus can be a sign of infection." in page.text
     assert "Results build slowly." not in page.text  # only the wrong one is explained
     assert 'href="#infection_signs"' in page.text
     assert 'checked id="infection_signs' not in page.text  # asked again, afresh
@@ -230,6 +236,7 @@ def test_a_teach_back_question_left_unanswered_is_not_an_attempt(app, journey):
         journey.continue_(step)
     journey.risks()
     journey.continue_("alternatives")
+    journey.care()
     page = journey.post("/step/understanding", {"results_time": "months"})
     assert "Please choose an answer." in page.text
     with app.app_context():

@@ -45,8 +45,8 @@ def test_a_patient_completes_the_journey_in_spanish(app, journey):
 
     journey.about(name="María Ejemplo")
     page = journey.concerns()
-    assert "¿Tiene eccema, psoriasis, rosácea o dermatitis" in page.text
-    assert ">Sí<" in page.text  # yes/no answers in Spanish too
+    assert "¿Toma un anticoagulante, o aspirina todos los días?" in page.text
+    assert ">Sí<" in page.text and ">No lo sé<" in page.text  # the answers in Spanish too
     page = journey.screening()
     assert "Gracias" in page.text and _lang(page.text) == "es"
     page = journey.continue_("outcome")
@@ -59,6 +59,10 @@ def test_a_patient_completes_the_journey_in_spanish(app, journey):
     assert "Infección de la piel: por favor, marque la casilla" in page.text
     journey.risks()
     page = journey.continue_("alternatives")
+    assert "Antes de cada visita" in page.text
+    page = journey.continue_("before_visit")
+    assert "Después del tratamiento" in page.text and "Cuándo llamarnos" in page.text
+    page = journey.continue_("aftercare")
     assert "Compruebe lo que entendió" in page.text
     journey.understanding()
     journey.signer()

@@ -13,6 +13,7 @@ from consentapp.models import (
     RecordOutcome,
     RecordStatus,
     Relationship,
+    RuleEffect,
     StaffRole,
 )
 from consentapp.patient.forms import PhotoConsentForm
@@ -27,12 +28,14 @@ TABLES = [
     # The staff pages.
     ("staff.STATUS_LABELS", staff.STATUS_LABELS, RecordStatus),
     ("staff.OUTCOME_LABELS", staff.OUTCOME_LABELS, RecordOutcome),
+    ("staff.EFFECT_LABELS", staff.EFFECT_LABELS, RuleEffect),
     ("staff.EVENT_LABELS", staff.EVENT_LABELS, EventKind),
     ("staff.SORT_LABELS", staff.SORT_LABELS, Sort),
     ("staff.ROLE_LABELS", staff.ROLE_LABELS, StaffRole),
     # The PDF, and the words the tablet shares with it.
     ("pdf.EVENT_MEANINGS", pdf.EVENT_MEANINGS, EventKind),
     ("pdf.OUTCOME_LABELS", pdf.OUTCOME_LABELS, RecordOutcome),
+    ("pdf.EFFECT_MEANINGS", pdf.EFFECT_MEANINGS, RuleEffect),
     ("pdf.RELATIONSHIP_LABELS", pdf.RELATIONSHIP_LABELS, Relationship),
     ("pdf.PHOTO_LABELS", pdf.PHOTO_LABELS, PhotoKind),
     # The photo consents' words and meanings, wherever a photo kind is named.

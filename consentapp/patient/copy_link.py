@@ -1,15 +1,22 @@
 """The patient's copy on their own phone: the QR code on the finish screen and the page it opens.
 
-The phone scans the code and opens /copy/<token>. The page shows the clinic's name and a
-button, nothing about the patient; the button downloads the signed PDF once. After that, or
-after PATIENT_COPY_MINUTES, the link says it was used or has expired. Throttled per address.
+The phone scans the code and opens /copy/<token>. While the link works the page shows a
+button and the care the patient takes home (when to call, with the numbers as links a phone
+dials, aftercare, before the next visit) in the record's language, and nothing else about
+the patient: no name, no answers; the button downloads the signed PDF once. After that, or
+after PATIENT_COPY_MINUTES, the link only says it was used or has expired (the care would
+tell whoever holds an old link what treatment someone had). Throttled per address.
 """
 
 from io import BytesIO
 
 from flask import current_app, render_template, request, send_file, url_for
+from flask_babel import force_locale, get_locale
 
-from ..extensions import limiter
+from ..extensions import db, limiter
+from ..models import ConsentRecord
+from ..procedures import care, catalog
+from ..procedures.schema import Definition
 from ..records import patient_copy
 from ..records.patient_copy import LinkState
 from ..records.render import qr_code
@@ -47,26 +54,45 @@ def _limit() -> str:
 limited = limiter.shared_limit(_limit, scope="patient-copy")
 
 
-def _page(state: str, form: ContinueForm | None = None):
-    return render_template(
-        "patient/copy.html", state=state, form=form or ContinueForm(),
-    ), STATUS_CODES[state]
+def care_of(record_id: str, definition: Definition | None = None) -> dict | None:
+    """The care sections of a signed record, with the phone numbers stored with it."""
+    record = db.session.get(ConsentRecord, record_id)
+    if record is None or not record.is_signed:
+        return None
+    definition = definition or catalog.definition_for(record.definition_sha256)
+    return care.care_for(definition, record.clinic_contact)
+
+
+def _page(state: str, token: str, form: ContinueForm | None = None):
+    care_shown, language = None, None
+    if state in (LinkState.READY, LinkState.PREPARING):
+        record_id = patient_copy.record_of(token)
+        if record_id:
+            definition = catalog.definition_for(
+                db.session.get(ConsentRecord, record_id).definition_sha256
+            )
+            care_shown, language = care_of(record_id, definition), definition.language
+    with force_locale(language or str(get_locale() or "en")):
+        page = render_template(
+            "patient/copy.html", state=state, form=form or ContinueForm(), care=care_shown,
+        )
+    return page, STATUS_CODES[state]
 
 
 def copy(token: str):
-    return _page(patient_copy.state(token))
+    return _page(patient_copy.state(token), token)
 
 
 def copy_download(token: str):
     form = ContinueForm()
     if not form.validate_on_submit():
-        return _page(patient_copy.state(token), form)
+        return _page(patient_copy.state(token), token, form)
     claimed = patient_copy.claim(
         token, address=request.remote_addr or "",
         user_agent=request.user_agent.string or "",
     )
     if claimed.pdf is None:
-        return _page(claimed.state, form)
+        return _page(claimed.state, token, form)
     pdf = claimed.pdf
     return send_file(
         BytesIO(pdf.content),

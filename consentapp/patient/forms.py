@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -39,12 +39,19 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class DatePartsField(Field):
-    """A date typed in three boxes, day, month and year (named NAME-day, NAME-month,
-    NAME-year). Unlike a date picker it reads the same on every tablet, whatever its
-    language settings, and nobody has to guess an order or scroll back through decades."""
+    """A date typed in three boxes, in the order the patient's language writes a date: month,
+    day, year in US English; day, month, year in Spanish (named NAME-day, NAME-month,
+    NAME-year whatever their order). Unlike a date picker it reads the same on every tablet,
+    whatever its language settings, and nobody has to scroll back through decades."""
 
     PARTS = ("day", "month", "year")
-    INVALID = _l("Please check the date. For example: 25 3 1970.")
+    # The order of the boxes by language; any other language writes the day first.
+    ORDERS = {"en": ("month", "day", "year")}
+    INVALID = _l("Please check the date. For example: 3 25 1970.")
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        return self.ORDERS.get(str(get_locale() or "en"), self.PARTS)
 
     def process(self, formdata, data=unset_value, extra_filters=None):
         self.process_errors = []
@@ -75,7 +82,8 @@ class AboutYouForm(BaseForm):
         validators=[DataRequired(_l("Please type your full name.")), at_most(200)],
     )
     date_of_birth = DatePartsField(
-        _l("Your date of birth"), description=_l("For example: 25 3 1970."),
+        # The example in the order of the boxes (the Spanish catalog writes the day first).
+        _l("Your date of birth"), description=_l("For example: 3 25 1970."),
     )
     contact = StringField(
         _l("Phone or email (optional)"),
@@ -95,35 +103,45 @@ class AboutYouForm(BaseForm):
             raise ValidationError(gettext("Please check the year of your date of birth."))
 
 
-def _field_for(question: Question) -> Field:
+def _field_for(question: Question, shown: bool = True) -> Field:
+    """The field of one question. A question hidden now (a follow-up whose condition does not
+    hold) is on the page only to appear when it does: it validates nothing, and its answer
+    is never kept."""
     required_message = gettext("Please answer this question.")
     validators = (
-        [DataRequired(required_message)] if question.required else [Optional()]
+        [DataRequired(required_message)] if question.required and shown else [Optional()]
     )
     description = question.help
     choices = [SelectChoice(value, label) for value, label in question.choices]
-    if question.kind in ("single", "yesno"):
+    if question.kind in ("single", "yesno", "yesno_unsure"):
         return RadioField(
             question.label, choices=choices, validators=validators,
-            description=description,
+            description=description, validate_choice=shown,
         )
     if question.kind == "multi":
-        if question.required:
+        if question.required and shown:
             validators = [DataRequired(gettext("Please choose at least one."))]
         return MultiCheckboxField(
             question.label, choices=choices, validators=validators,
-            description=description,
+            description=description, validate_choice=shown,
         )
     length = at_most(question.max_length)
     field_class = TextAreaField if question.kind == "textarea" else StringField
     return field_class(
-        question.label, validators=[*validators, length], description=description
+        question.label, validators=[*validators, length] if shown else [],
+        description=description,
     )
 
 
-def question_step_form(step: QuestionStep) -> type[BaseForm]:
-    """A form class with one field per question of the step, named by the question's key."""
-    fields = {question.key: _field_for(question) for question in step.questions}
+def question_step_form(
+    step: QuestionStep, on_page: list[str], shown: set[str]
+) -> type[BaseForm]:
+    """A form class with one field per question on the page (`on_page`), named by the
+    question's key; only the `shown` ones are validated."""
+    fields = {
+        question.key: _field_for(question, question.key in shown)
+        for question in step.questions if question.key in on_page
+    }
     return type(f"{step.key.title()}StepForm", (BaseForm,), fields)
 
 
@@ -211,7 +229,7 @@ class SignerForm(BaseForm):
     )
     interpreter_language = StringField(
         _l("Language they interpreted"), validators=[Optional(), Length(max=100)],
-        description=_l("For example: Spanish, or British Sign Language."),
+        description=_l("For example: Spanish, or American Sign Language."),
     )
     witness_name = StringField(
         _l("Witness's full name"), validators=[Optional(), Length(max=200)],

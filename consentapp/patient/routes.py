@@ -94,14 +94,15 @@ def finished():
     if not info:
         return redirect(url_for(".welcome"))
     definition = catalog.definition_for(info["definition"])
-    link = None
+    link = care_shown = None
     if info.get("record"):
         # Made when the screen is shown: a reload finds the session emptied and no new link.
         link = copy_link.for_finish_screen(info["record"])
+        care_shown = copy_link.care_of(info["record"], definition)
     with force_locale(definition.language):
         return steps.clearing_site_data(render_template(
             "patient/finished.html", kind=info["kind"], definition=definition, copy=link,
-            form=ContinueForm(),
+            care=care_shown, form=ContinueForm(),
         ))
 
 

@@ -11,14 +11,30 @@ from datetime import date
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .. import i18n, kiosk
+from ..clinic_time import clinic_today
 from ..models import EventKind, PatientDraft, RecordOutcome, SignatureMethod, utcnow
-from ..procedures import consents
-from ..procedures.answers import answered_steps
-from ..procedures.eligibility import evaluate
-from ..procedures.schema import Definition
-from ..procedures.steps import done_after_saving, first_incomplete, may_open, steps_for
+from ..procedures import care, consents
+from ..procedures.answers import answered_steps, for_the_patient
+from ..procedures.eligibility import (
+    age_on,
+    evaluate,
+    missing_required,
+    page_conditions,
+    shown_questions,
+    visible_answers,
+)
+from ..procedures.schema import Definition, QuestionStep
+from ..procedures.steps import (
+    OUTCOME,
+    done_after_saving,
+    first_incomplete,
+    may_open,
+    screening_inputs,
+    steps_for,
+)
 from ..records import commit
 from ..records.commit import AlreadySubmitted, NotEligible, StepIncomplete, Submission
 from ..records.jobs import after_commit
@@ -87,6 +103,44 @@ def _complete(
     return redirect(url_for(".step", key=first_incomplete(steps, done).key))
 
 
+def _age(about: dict) -> int | None:
+    """The patient's age today, in the clinic's time zone, from the "About you" step."""
+    born = about.get("date_of_birth")
+    return age_on(date.fromisoformat(born), clinic_today()) if born else None
+
+
+def _save_screening_input(
+    draft: PatientDraft, definition: Definition, key: str, *, answers: dict, about: dict,
+    undo: tuple[str, ...] = (), **changes,
+):
+    """Save a step the screening reads (its answers, or the age): answers to questions that
+    are hidden now are dropped, a step that now asks a required question without an answer
+    is no longer done, and a changed outcome is shown again (a "not eligible" one ends the
+    journey, as the screening step does)."""
+    data = data_of(draft)
+    age = _age(about)
+    answers = visible_answers(definition, answers, age)
+    done = data.done
+    stale = [
+        step.key for step in definition.question_steps
+        if step.key != key and step.key in done
+        and missing_required(definition, step, answers, age)
+    ]
+    # Once the screening step is done, the rules run again on every change to what they read.
+    screened = key == definition.screening_step or (
+        definition.screening_step in done and key in screening_inputs(definition)
+    )
+    if screened:
+        before = evaluate(definition, data.answers, age=_age(data.about))
+        after = evaluate(definition, answers, age=age)
+        if after.outcome == RecordOutcome.NOT_ELIGIBLE:
+            return _finish_screened_out(draft, definition, answers, about=about)
+        if after != before:
+            stale.append(OUTCOME.key)
+    return _complete(draft, definition, key, undo=(*undo, *stale), answers=answers,
+                     about=about, **changes)
+
+
 def _about(draft, definition, context):
     saved = data_of(draft).about
     form = AboutYouForm(
@@ -106,40 +160,85 @@ def _about(draft, definition, context):
         }
         # A birth date that makes the patient a minor needs a representative to sign.
         stale = ("signer",) if _representative_missing(draft, form.date_of_birth.data) else ()
-        return _complete(draft, definition, "about", undo=stale, about=about)
+        return _save_screening_input(
+            draft, definition, "about", answers=data_of(draft).answers, about=about, undo=stale,
+        )
     return render_template(
         "patient/form_step.html", form=form, fields=["full_name", "date_of_birth", "contact"],
         title=_("About you"), intro=_("We need these to match this form to you."), **context,
     )
 
 
+def _posted_choices(step: QuestionStep) -> dict:
+    """The choices posted for the step's questions, unchecked: enough to work out which
+    follow-ups the answers call for (a value that is no option simply matches nothing)."""
+    posted = {}
+    for question in step.questions:
+        if question.kind == "multi":
+            posted[question.key] = request.form.getlist(question.key)
+        elif question.kind in ("single", "yesno", "yesno_unsure"):
+            posted[question.key] = request.form.get(question.key)
+    return posted
+
+
+# The status line of a step shown again because an answer called for a follow-up question.
+ADDED_QUESTION = _l("We added a question based on your answer. Please answer it, then press "
+                    "Continue.")
+
+
 def _question_step(draft, definition: Definition, context):
     key = context["current"].key
     question_step = definition.step(key)
     keys = [question.key for question in question_step.questions]
-    answers = data_of(draft).answers
-    form_class = question_step_form(question_step)
-    form = form_class(data={k: answers.get(k) for k in keys} if request.method == "GET" else None)
-    if form.validate_on_submit():
-        new_answers = {**answers, **{k: getattr(form, k).data for k in keys}}
-        if key == definition.screening_step:
-            result = evaluate(definition, new_answers)
-            if result.outcome == RecordOutcome.NOT_ELIGIBLE:
-                return _finish_screened_out(draft, definition, new_answers)
-        return _complete(draft, definition, key, answers=new_answers)
+    data = data_of(draft)
+    age = _age(data.about)
+    saved = visible_answers(definition, data.answers, age)
+    earlier = {k: v for k, v in saved.items() if k not in keys}
+    if request.method == "POST":
+        shown = shown_questions(definition, {**earlier, **_posted_choices(question_step)}, age)
+    else:
+        shown = shown_questions(definition, saved, age)
+    # A follow-up on a question of this page is always on it, hidden while not called for
+    # (the show-if script shows it at once); one on earlier answers only is there or not.
+    in_place = page_conditions(definition, question_step, earlier, age)
+    on_page = [k for k in keys if k in shown or k in in_place]
+    follow_ups = [q.key for q in question_step.questions if q.show_if is not None]
+    form_class = question_step_form(question_step, on_page, shown)
+    form = form_class(data={k: saved.get(k) for k in on_page} if request.method == "GET"
+                      else None)
+    added = False
+    if request.method == "POST":
+        rendered = set(request.form.get("shown", "").split())
+        # Without the script: a follow-up the answers now call for was not on the screen.
+        # Show the step again with it, keeping everything chosen, and save nothing yet.
+        added = any(k in shown and k not in rendered for k in follow_ups)
+    if not added and form.validate_on_submit():
+        values = {k: form[k].data for k in on_page if k in shown}
+        answers = {**{k: v for k, v in data.answers.items() if k not in keys}, **values}
+        return _save_screening_input(draft, definition, key, answers=answers, about=data.about)
     return render_template(
-        "patient/form_step.html", form=form, fields=keys,
-        title=question_step.title, intro=question_step.intro, **context,
+        "patient/form_step.html", form=form, fields=on_page,
+        title=question_step.title, intro=question_step.intro,
+        follow_ups={k: {"condition": in_place.get(k), "hidden": k not in shown}
+                    for k in follow_ups if k in on_page},
+        shown=" ".join(k for k in follow_ups if k in shown),
+        added=ADDED_QUESTION if added else None,
+        **context,
     )
 
 
 def _outcome(draft, definition: Definition, context):
-    result = evaluate(definition, data_of(draft).answers)
+    data = data_of(draft)
+    result = evaluate(definition, data.answers, age=_age(data.about))
+    if result.outcome == RecordOutcome.NOT_ELIGIBLE:
+        # Saving the steps ends such a journey at once; this holds the line regardless.
+        return _finish_screened_out(draft, definition, data.answers, about=data.about)
     form = ContinueForm()
     if form.validate_on_submit():
         return _complete(draft, definition, "outcome")
     return render_template(
         "patient/outcome.html", form=form, result=result,
+        reasons=for_the_patient(definition, result.reasons),
         text=getattr(definition.outcomes, result.outcome), **context,
     )
 
@@ -151,6 +250,19 @@ def _info_page(draft, definition: Definition, context):
         return _complete(draft, definition, step.key)
     return render_template(
         "patient/info.html", form=form, page=getattr(definition, step.page), **context
+    )
+
+
+def _aftercare(draft, definition: Definition, context):
+    """After the treatment, and when to call: the numbers as the clinic has them now (the
+    record keeps the ones shown when the patient signs)."""
+    form = ContinueForm()
+    if form.validate_on_submit():
+        return _complete(draft, definition, "aftercare")
+    return render_template(
+        "patient/aftercare.html", form=form,
+        care=care.care_for(definition, care.contact_from_config(current_app.config)),
+        **context,
     )
 
 
@@ -263,11 +375,13 @@ def _review(draft, definition: Definition, context):
     if form.validate_on_submit():
         return _complete(draft, definition, "review")
     data = data_of(draft)
+    age = _age(data.about)
+    outcome = evaluate(definition, data.answers, age=age)
     return render_template(
         "patient/review.html", form=form, about=data.about,
         date_of_birth=data.date_of_birth,
-        answered=answered_steps(definition, data.answers),
-        outcome=evaluate(definition, data.answers),
+        answered=answered_steps(definition, data.answers, age),
+        outcome=outcome, reasons=for_the_patient(definition, outcome.reasons),
         acknowledged=data.acknowledged_risks,
         people=data.people, relationships=RELATIONSHIP_LABELS,
         photos=data.photos or {}, photo_consents=consents.PHOTO_CONSENTS, **context,
@@ -302,8 +416,11 @@ def _sign(draft, definition: Definition, context):
     )
 
 
-def _submission(draft: PatientDraft, definition: Definition, answers: dict, **extra) -> Submission:
-    about = data_of(draft).about
+def _submission(
+    draft: PatientDraft, definition: Definition, answers: dict, about: dict | None = None,
+    **extra,
+) -> Submission:
+    about = about or data_of(draft).about
     return Submission(
         submission_key=draft.id,
         definition_sha256=draft.definition_sha256,
@@ -312,6 +429,7 @@ def _submission(draft: PatientDraft, definition: Definition, answers: dict, **ex
         patient_dob=date.fromisoformat(about["date_of_birth"]),
         patient_contact=about.get("contact") or None,
         answers=answers,
+        clinic_contact=care.contact_from_config(current_app.config),
         user_agent=request.user_agent.string or "",
         address=request.remote_addr or "",
         **extra,
@@ -328,14 +446,15 @@ def _commit(submission: Submission, definition: Definition) -> str:
     return record_id
 
 
-def _finish_screened_out(draft, definition: Definition, answers: dict):
-    _commit(_submission(draft, definition, answers), definition)
+def _finish_screened_out(draft, definition: Definition, answers: dict, about: dict):
+    _commit(_submission(draft, definition, answers, about=about), definition)
     i18n.forget()
     # Shown in this response rather than after a redirect: the reasons are health data and
     # must not wait in the session cookie for another request.
+    result = evaluate(definition, answers, age=_age(about))
     return clearing_site_data(render_template(
         "patient/finished.html", kind=EventKind.SCREENED_OUT, definition=definition,
-        reasons=evaluate(definition, answers).reasons,
+        reasons=for_the_patient(definition, result.holds),
     ))
 
 
@@ -379,6 +498,7 @@ HANDLERS = {
     "question": _question_step,
     "outcome": _outcome,
     "info": _info_page,
+    "aftercare": _aftercare,
     "risks": _risks,
     "understanding": _understanding,
     "signer": _signer,

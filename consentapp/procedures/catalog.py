@@ -31,7 +31,7 @@ def available() -> dict[tuple[str, str], LoadedDefinition]:
             return cached[1]
         loaded, errors = load_all(forms_dir)
         if errors:
-            raise DefinitionError("; ".join(errors))
+            raise DefinitionError(errors)
         _cache[str(forms_dir)] = (fingerprint, loaded)
         return loaded
 

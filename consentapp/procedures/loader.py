@@ -11,12 +11,17 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .schema import Definition
+from .schema import PROBLEMS_ERROR, Definition
 from .translations import REFERENCE_LANGUAGE, translation_errors
 
 
 class DefinitionError(ValueError):
-    """A definition file is unreadable or invalid; the message names the file and the key."""
+    """A definition file is unreadable or invalid: one line per problem, each naming the file
+    and the key path."""
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("; ".join(self.problems))
 
 
 class LoadedDefinition(BaseModel):
@@ -28,15 +33,44 @@ class LoadedDefinition(BaseModel):
     path: str
 
 
-def _describe(error: ValidationError) -> str:
+def _key_path(data, loc: tuple) -> str:
+    """pydantic's location as the key path a person finds in the file: list items by their
+    key where they have one (rules[cold_sores_face].when.all[1]), else by position."""
+    parts, node = [], data
+    for step in loc:
+        if isinstance(step, int):
+            item = node[step] if isinstance(node, list) and step < len(node) else None
+            name = item.get("key") if isinstance(item, dict) else None
+            label = f"[{name}]" if isinstance(name, str) and name else f"[{step}]"
+            if parts:
+                parts[-1] += label
+            else:
+                parts.append(label)
+            node = item
+        else:
+            parts.append(str(step))
+            node = node.get(step) if isinstance(node, dict) else None
+    return ".".join(parts)
+
+
+def _describe(error: ValidationError, data) -> list[str]:
     lines = []
     for item in error.errors():
-        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        key = _key_path(data, item["loc"]) or "(top level)"
+        if item["type"] == PROBLEMS_ERROR:
+            prefix = "" if key == "(top level)" else f"{key}."
+            lines.extend(f"{prefix}{line}" for line in item["ctx"]["problems"].splitlines())
+            continue
         message = item["msg"]
         if item["type"] == "extra_forbidden":
             message = "unknown key"
+        elif item["type"] == "value_error":
+            message = str(item["ctx"]["error"])
+        elif item["type"] in ("enum", "literal_error"):
+            allowed = item["ctx"]["expected"].replace("'", "")
+            message = f"'{item['input']}' is not one of {allowed}"
         lines.append(f"{key}: {message}")
-    return "; ".join(lines)
+    return lines
 
 
 def parse_definition(source: str, origin: str) -> Definition:
@@ -47,7 +81,7 @@ def parse_definition(source: str, origin: str) -> Definition:
     try:
         return Definition.model_validate(data)
     except ValidationError as exc:
-        raise DefinitionError(f"{origin}: {_describe(exc)}") from exc
+        raise DefinitionError([f"{origin}: {line}" for line in _describe(exc, data)]) from exc
 
 
 def load_file(path: Path) -> LoadedDefinition:
@@ -89,7 +123,7 @@ def load_all(forms_dir: Path) -> tuple[dict[tuple[str, str], LoadedDefinition], 
         try:
             item = load_file(path)
         except DefinitionError as exc:
-            errors.append(str(exc))
+            errors.extend(exc.problems)
             continue
         loaded[(item.definition.slug, item.definition.language)] = item
     for (slug, language), item in sorted(loaded.items()):

@@ -55,6 +55,12 @@ AFTER_QUESTIONS = (
     _info("benefits", "benefits"),
     BuiltInStep("risks", "risks", lambda d: d.risks.title),
     _info("alternatives", "alternatives"),
+    # The care the patient takes home (format 2): before each visit, then after the
+    # treatment with when to call; before the teach-back, which asks about aftercare.
+    BuiltInStep("before_visit", "info", lambda d: d.before_your_visit.title,
+                page="before_your_visit", included=lambda d: d.before_your_visit is not None),
+    BuiltInStep("aftercare", "aftercare", lambda d: d.aftercare.title,
+                included=lambda d: d.aftercare is not None),
     BuiltInStep("understanding", "understanding", lambda d: _("Check your understanding"),
                 included=lambda d: bool(d.teach_back)),
     BuiltInStep("signer", "signer", lambda d: _("Who is signing")),
@@ -108,15 +114,23 @@ def may_open(steps: list[Step], done: set[str], key: str) -> bool:
     return False
 
 
+def screening_inputs(definition: Definition) -> set[str]:
+    """The steps whose answers the screening rules read: "about" (the age) and every
+    question step up to and including the screening step."""
+    return {ABOUT.key, *(step.key for step in definition.screening_steps)}
+
+
 def done_after_saving(done: set[str], changed: str, screening_step: str) -> set[str]:
     """Which steps stay done after `changed` was saved again.
 
-    Any change to an answer means the review must be seen again; a changed screening means
-    its outcome must be seen again too.
+    Any change to an answer means the review must be seen again; the screening saved again
+    means its outcome must be seen again too (and so does any change to another step the
+    rules read that changes the outcome: the step's handler knows that, see
+    patient/steps.py).
     """
     keep = set(done) | {changed}
     if changed not in AFTER_REVIEW:
         keep.discard("review")
     if changed == screening_step:
-        keep.discard("outcome")
+        keep.discard(OUTCOME.key)
     return keep

@@ -10,7 +10,8 @@ from datetime import datetime
 
 from ..models import ConsentRecord, RecordEvent
 
-RECORD_DATA_FORMAT = "consent-record/1"
+# 2 adds "screened_on" and "clinic_contact" (null on records kept before them).
+RECORD_DATA_FORMAT = "consent-record/2"
 ATTACHMENT_NAME = "consent-record.json"
 
 
@@ -52,6 +53,8 @@ def record_data(record: ConsentRecord, events: Sequence[RecordEvent]) -> dict:
         "signed_at": _iso(record.signed_at),
         "completed_at": _iso(record.completed_at),
         "user_agent": record.user_agent,
+        "screened_on": record.screened_on.isoformat() if record.screened_on else None,
+        "clinic_contact": record.clinic_contact,
         "events": [
             {
                 "id": event.id,

@@ -27,7 +27,8 @@ from ..models import (
     utcnow,
 )
 from ..procedures import consents
-from ..procedures.eligibility import evaluate
+from ..procedures.care import tells_patient_to_call
+from ..procedures.eligibility import age_on, evaluate, hidden_answers
 from ..procedures.schema import Definition
 from .events import append_event, canonical_json
 from .search import search_key
@@ -60,6 +61,8 @@ class Submission:
     teach_back: list | None = None
     esign_agreement: dict | None = None  # esign_agreement()
     photo_consent: dict | None = None  # photo_consent()
+    # The clinic's phone numbers the patient was shown (procedures.care.contact).
+    clinic_contact: dict | None = None
     user_agent: str = ""
     address: str = ""
 
@@ -108,9 +111,9 @@ class UnsignedRecord(RecordRefused):
     """Only a screening that ended the journey leaves a record without a signature."""
 
 
-def age_on(date_of_birth: date, day: date) -> int:
-    had_birthday = (day.month, day.day) >= (date_of_birth.month, date_of_birth.day)
-    return day.year - date_of_birth.year - (0 if had_birthday else 1)
+class HiddenAnswer(RecordRefused):
+    """The answers hold one to a question the patient was not asked (a follow-up whose
+    condition does not hold, or no question of the definition): it is never stored."""
 
 
 def is_minor(date_of_birth: date, day: date) -> bool:
@@ -139,18 +142,21 @@ def photo_consent(language: str, given: dict[str, bool]) -> dict:
     }
 
 
-def check(definition: Definition, submission: Submission, outcome: str) -> None:
+def check(definition: Definition, submission: Submission, outcome: str, age: int) -> None:
     """Every rule of a valid record; raises the RecordRefused of the first one broken.
 
     In the order the journey meets them, so the patient is sent back to the earliest step.
     """
+    hidden = hidden_answers(definition, submission.answers, age)
+    if hidden:
+        raise HiddenAnswer(f"answers to questions the patient was not asked: {hidden}")
     if submission.signature_method is None:
         if outcome != RecordOutcome.NOT_ELIGIBLE:
             raise UnsignedRecord("only a not-eligible screening leaves a record unsigned")
         return
     if submission.signature_method not in tuple(SignatureMethod):
         raise InvalidSignature(f"unknown signature method {submission.signature_method!r}")
-    if is_minor(submission.patient_dob, clinic_today()) and not submission.representative:
+    if age < ADULT_AGE and not submission.representative:
         raise RepresentativeRequired(
             "a patient under 18 is signed for by a parent, guardian or legal representative"
         )
@@ -174,8 +180,12 @@ def check(definition: Definition, submission: Submission, outcome: str) -> None:
 def commit_record(definition: Definition, submission: Submission) -> ConsentRecord:
     """Check the submission, then write the record, its first event, its listing and its
     render job in one transaction."""
-    eligibility = evaluate(definition, submission.answers)
-    check(definition, submission, eligibility.outcome)
+    # The rules run a last time here, on the clinic's date, which the record keeps: this is
+    # the outcome stored, and it can be worked out again from the record alone.
+    screened_on = clinic_today()
+    age = age_on(submission.patient_dob, screened_on)
+    eligibility = evaluate(definition, submission.answers, age=age)
+    check(definition, submission, eligibility.outcome, age)
     signed = submission.signature_method is not None
     now = utcnow()
     record = ConsentRecord(
@@ -206,6 +216,11 @@ def commit_record(definition: Definition, submission: Submission) -> ConsentReco
         signed_at=now if signed else None,
         completed_at=now,
         user_agent=submission.user_agent[:400],
+        screened_on=screened_on,
+        # The numbers the care pages gave the patient, kept for every later showing.
+        clinic_contact=submission.clinic_contact
+        if signed and submission.clinic_contact is not None and tells_patient_to_call(definition)
+        else None,
     )
     db.session.add(record)
     db.session.flush()

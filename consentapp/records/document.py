@@ -16,14 +16,19 @@ from flask_babel import force_locale
 from .. import clinic_time
 from ..i18n import english_name
 from ..models import Actor, ConsentRecord, EventKind, RecordEvent, SignatureMethod
-from ..procedures.answers import answered_steps
+from ..procedures import care
+from ..procedures.answers import answered_steps, for_the_clinician, for_the_patient
 from ..procedures.catalog import definition_for
+from ..procedures.eligibility import age_on, stored_reasons
 from ..procedures.schema import Definition, InfoPage
 from . import labels
 from .attachment import ATTACHMENT_NAME, record_data, record_json
 from .events import events_of
 from .signature import from_dict
 from .verification import code_for, verification_url
+
+# The paper of PDF versions rendered before PDF_PAGE_SIZE existed (their events name none).
+EARLIER_PAGE_SIZE = "a4"
 
 
 def document_for(
@@ -33,8 +38,10 @@ def document_for(
     code: str,
     definition: Definition | None = None,
     sample: bool = False,
+    page_size: str | None = None,
 ) -> dict:
-    """The document of `record` with `events`, as this app's configuration says."""
+    """The document of `record` with `events`, as this app's configuration says (the paper
+    too, unless `page_size` names the one a stored version was laid out on)."""
     config = current_app.config
     return build_document(
         record,
@@ -45,6 +52,7 @@ def document_for(
         verification_code=code,
         verification_url=verification_url(code),
         sample=sample,
+        page_size=page_size or config["PDF_PAGE_SIZE"],
     )
 
 
@@ -62,7 +70,8 @@ def rebuild_document(record: ConsentRecord, version: int) -> dict:
         raise LookupError(f"record {record.id} has no PDF version {version}")
     through = rendered.details.get("events_through")
     events = events_of(record.id, through=through) if through is not None else []
-    return document_for(record, events, code=code_for(record.id))
+    return document_for(record, events, code=code_for(record.id),
+                        page_size=rendered.details.get("page_size", EARLIER_PAGE_SIZE))
 
 
 def _info(page: InfoPage) -> dict:
@@ -144,30 +153,53 @@ def staff_decisions(events: Sequence[RecordEvent], tz_name: str) -> list[dict]:
 def build_document(
     record: ConsentRecord, definition: Definition, events: Sequence[RecordEvent], *,
     clinic_name: str, tz_name: str, verification_code: str, verification_url: str,
-    sample: bool = False,
+    sample: bool = False, page_size: str = EARLIER_PAGE_SIZE,
 ) -> dict:
     """The PDF's content, every patient-facing word in the record's language."""
     with force_locale(record.language):
         return _document(
             record, definition, events, clinic_name=clinic_name, tz_name=tz_name,
             verification_code=verification_code, verification_url=verification_url,
-            sample=sample,
+            sample=sample, page_size=page_size,
         )
+
+
+def record_age(record: ConsentRecord) -> int | None:
+    """The patient's age on the day the record was screened (None on older records, whose
+    definitions had no rule on the age)."""
+    return age_on(record.patient_dob, record.screened_on) if record.screened_on else None
+
+
+def _outcome(record: ConsentRecord, definition: Definition) -> dict:
+    """The screening's outcome as the patient read it, and every note for the clinician."""
+    reasons = stored_reasons(record.outcome_reasons)
+    text = getattr(definition.outcomes, record.outcome)
+    return {
+        "code": record.outcome,
+        "label": str(labels.OUTCOME_LABELS[record.outcome]),
+        "title": text.title,
+        "reasons": for_the_patient(definition, reasons),
+        "clinician": [
+            {**entry, "meaning": labels.EFFECT_MEANINGS[entry["effect"]]}
+            for entry in for_the_clinician(definition, reasons, record.answers,
+                                           record_age(record))
+        ],
+    }
 
 
 def _document(
     record: ConsentRecord, definition: Definition, events: Sequence[RecordEvent], *,
     clinic_name: str, tz_name: str, verification_code: str, verification_url: str,
-    sample: bool,
+    sample: bool, page_size: str,
 ) -> dict:
     language = record.language
     embedded = record_json(record_data(record, events))
     newest = max([record.completed_at, *(event.created_at for event in events)])
-    outcome_text = getattr(definition.outcomes, record.outcome)
     acknowledged = set(record.acknowledged_risks)
     accepted = set(record.accepted_statements)
     return {
         "sample": sample,
+        "page_size": page_size,
         "clinic_name": clinic_name,
         "record_id": record.id,
         "procedure": {
@@ -190,17 +222,15 @@ def _document(
         "completed_at": clinic_time.in_language(record.completed_at, tz_name, language),
         "signed_at": clinic_time.in_language(record.signed_at, tz_name, language),
         "user_agent": record.user_agent,
-        "outcome": {
-            "code": record.outcome,
-            "label": str(labels.OUTCOME_LABELS[record.outcome]),
-            "title": outcome_text.title,
-            "reasons": [reason["text"] for reason in record.outcome_reasons],
-        },
-        "steps": answered_steps(definition, record.answers),
+        "outcome": _outcome(record, definition),
+        "steps": answered_steps(definition, record.answers, record_age(record)),
         "signed": record.signed_at is not None,
         "what_to_expect": _info(definition.what_to_expect),
         "benefits": _info(definition.benefits),
         "alternatives": _info(definition.alternatives),
+        # Before each visit, after the treatment, when to call: as the patient saw them, with
+        # the phone numbers stored with the record (none on records of format 1).
+        "care": care.care_for(definition, record.clinic_contact),
         "risks": {
             "title": definition.risks.title,
             "entries": [

@@ -1,5 +1,6 @@
-"""FHIR export: each record as a Bundle of Patient, Consent, QuestionnaireResponse and the
-Questionnaire built from the exact definition the patient saw.
+"""FHIR export: each record as a Bundle of Patient, Consent, QuestionnaireResponse, the
+Questionnaire built from the exact definition the patient saw, and one Flag per note the
+screening left for the clinician (flags, and the notes of review and not-eligible rules).
 
 Resources are built with fhir.resources' R4B models (R4B keeps R4's Consent, Questionnaire
 and QuestionnaireResponse unchanged), so whatever we emit has passed its validation.
@@ -11,14 +12,16 @@ import uuid
 
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.consent import Consent
+from fhir.resources.R4B.flag import Flag
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from ..models import ConsentRecord, EventKind, PhotoKind
+from ..procedures.eligibility import age_on, shown_questions, stored_reasons
 from ..procedures.schema import Definition, Question
 from .decisions import photo_consent_in_force
-from .labels import PHOTO_LABELS
+from .labels import EFFECT_MEANINGS, PHOTO_LABELS
 
 LOINC_PATIENT_CONSENT = {"system": "http://loinc.org", "code": "59284-0",
                          "display": "Patient Consent"}
@@ -39,8 +42,10 @@ PHOTO_PURPOSES = {
                           "display": "healthcare marketing"},
 }
 
-_ITEM_TYPES = {"single": "choice", "multi": "choice", "yesno": "boolean", "text": "string",
-               "textarea": "text"}
+_ITEM_TYPES = {"single": "choice", "multi": "choice", "yesno": "boolean",
+               "yesno_unsure": "choice", "text": "string", "textarea": "text"}
+FLAG_CATEGORY = {"system": "http://terminology.hl7.org/CodeSystem/flag-category",
+                 "code": "clinical", "display": "Clinical"}
 
 
 def _urn(seed: str) -> str:
@@ -66,7 +71,7 @@ def build_questionnaire(definition: Definition, sha256: str) -> Questionnaire:
                 "type": _ITEM_TYPES[question.kind],
                 "required": question.required,
             }
-            if question.kind in ("single", "multi"):
+            if question.kind in ("single", "multi", "yesno_unsure"):
                 item["repeats"] = question.kind == "multi"
                 item["answerOption"] = [
                     {"valueCoding": {"system": _code_system(definition, question),
@@ -103,7 +108,7 @@ def _answers(question: Question, value, definition: Definition) -> list[dict]:
         return []
     if question.kind == "yesno":
         return [{"valueBoolean": value == "yes"}]
-    if question.kind in ("single", "multi"):
+    if question.kind in ("single", "multi", "yesno_unsure"):
         values = value if isinstance(value, list) else [value]
         return [
             {"valueCoding": {"system": _code_system(definition, question), "code": item,
@@ -113,11 +118,19 @@ def _answers(question: Question, value, definition: Definition) -> list[dict]:
     return [{"valueString": str(value)}]
 
 
+def _age(record: ConsentRecord) -> int | None:
+    return age_on(record.patient_dob, record.screened_on) if record.screened_on else None
+
+
 def build_response(record: ConsentRecord, definition: Definition, patient_ref: str):
     groups = []
+    # A follow-up the patient was never asked has no item.
+    shown = shown_questions(definition, record.answers, _age(record))
     for step in definition.question_steps:
         children = []
         for question in step.questions:
+            if question.key not in shown:
+                continue
             answers = _answers(question, record.answers.get(question.key), definition)
             child = {"linkId": question.key, "text": question.label}
             if answers:
@@ -181,6 +194,8 @@ def build_bundle(record: ConsentRecord, definition: Definition) -> Bundle:
         {"fullUrl": _urn(f"consent:{record.id}"), "resource": consent},
         {"fullUrl": response_ref, "resource": build_response(record, definition, patient_ref)},
         {"fullUrl": _urn(f"questionnaire:{record.definition_sha256}"), "resource": questionnaire},
+        *({"fullUrl": _urn(f"flag:{record.id}:{flag.code.coding[0].code}"), "resource": flag}
+          for flag in build_flags(record, definition, patient_ref)),
     ]
     return Bundle(
         type="collection",
@@ -188,6 +203,28 @@ def build_bundle(record: ConsentRecord, definition: Definition) -> Bundle:
         timestamp=_instant(record.completed_at),
         entry=entries,
     )
+
+
+def build_flags(record: ConsentRecord, definition: Definition, patient_ref: str) -> list[Flag]:
+    """One active Flag per note for the clinician: its text the note (staff words), its code
+    the rule that left it, its period the visit."""
+    flags = []
+    for reason in stored_reasons(record.outcome_reasons):
+        if not reason.note:
+            continue
+        flags.append(Flag(
+            identifier=[{"system": f"{ID_SYSTEM}:flag", "value": f"{record.id}:{reason.rule}"}],
+            status="active",
+            category=[{"coding": [FLAG_CATEGORY]}],
+            code={
+                "coding": [{"system": f"urn:consent-kiosk:{definition.slug}:rules",
+                            "code": reason.rule, "display": EFFECT_MEANINGS[reason.effect]}],
+                "text": reason.note,
+            },
+            subject={"reference": patient_ref},
+            period={"start": _instant(record.completed_at)},
+        ))
+    return flags
 
 
 def _provision(record: ConsentRecord) -> dict:

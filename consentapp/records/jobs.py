@@ -56,7 +56,8 @@ def render_and_store(record: ConsentRecord) -> RecordPdf:
     """
     events = events_of(record.id)
     code = code_for(record.id)
-    unsealed = render_pdf(document_for(record, events, code=code))
+    document = document_for(record, events, code=code)
+    unsealed = render_pdf(document)
     content = seal_for_app(current_app._get_current_object(), unsealed)
     remember_code(record.id, code)
     next_version = (record.latest_pdf.version + 1) if record.latest_pdf else 1
@@ -76,6 +77,8 @@ def render_and_store(record: ConsentRecord) -> RecordPdf:
             "version": next_version,
             "sha256": pdf.sha256,
             "events_through": events[-1].id if events else None,
+            # The paper it was laid out on, so the same version can be rendered again.
+            "page_size": document["page_size"],
         },
     )
     db.session.commit()

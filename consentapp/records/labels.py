@@ -10,7 +10,7 @@ enum has its label in each table.
 
 from flask_babel import lazy_gettext as _l
 
-from ..models import EventKind, PhotoKind, RecordOutcome, Relationship
+from ..models import EventKind, PhotoKind, RecordOutcome, Relationship, RuleEffect
 
 # What each kind of event means, in words for whoever reads the audit trail years later.
 EVENT_MEANINGS = {
@@ -51,6 +51,14 @@ PHOTO_LABELS = {
 }
 
 STAFF_NOTE = "Staff note: this consent was completed in {name} ({code})."
+
+# What each screening rule's effect means, beside its note in the PDF's "For the clinician"
+# box (English, like everything only staff read).
+EFFECT_MEANINGS = {
+    RuleEffect.NOT_ELIGIBLE: "not eligible",
+    RuleEffect.NEEDS_REVIEW: "needs clinician review",
+    RuleEffect.FLAG: "flag: does not hold the patient",
+}
 
 # In the patient's language: the tablet and the PDF.
 RELATIONSHIP_LABELS = {

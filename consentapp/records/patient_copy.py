@@ -74,6 +74,14 @@ def state(token: str) -> str:
     return LinkState.READY
 
 
+def record_of(token: str) -> str | None:
+    """The record a link that still works opens (None for a used, expired or unknown one)."""
+    link = _find(token)
+    if link is None or link.used_at is not None or link.expires_at <= utcnow():
+        return None
+    return link.record_id
+
+
 @dataclass(frozen=True)
 class Claimed:
     pdf: RecordPdf | None

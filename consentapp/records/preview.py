@@ -12,9 +12,12 @@ from datetime import date
 from flask import current_app
 
 from ..models import Actor, ConsentRecord, EventKind, RecordEvent, RecordOutcome, utcnow
+from ..procedures import care
 from ..procedures.catalog import available
-from ..procedures.eligibility import evaluate
+from ..procedures.conditions import walk
+from ..procedures.eligibility import age_on, evaluate, visible_answers
 from ..procedures.schema import Definition, Question
+from .aftercare_sheet import NoAftercare, sheet_for
 from .document import document_for
 from .events import GENESIS_HASH, event_hash
 from .render import render_pdf
@@ -27,8 +30,13 @@ SAMPLE_USER_AGENT = "Sample tablet (preview)"
 
 
 def _screening_answers(definition: Definition) -> set[tuple[str, str]]:
-    """(question, answer) pairs that a rule flags: a sample patient avoids them."""
-    return {(rule.question, answer) for rule in definition.rules for answer in rule.answers}
+    """(question, answer) pairs that a rule's condition names: a sample patient avoids them."""
+    return {
+        (part.question, answer)
+        for rule in definition.all_rules
+        for _path, part in walk(rule.when) if part.form == "question"
+        for answer in part.answers
+    }
 
 
 def sample_answer(question: Question, flagged: set[tuple[str, str]]):
@@ -40,9 +48,15 @@ def sample_answer(question: Question, flagged: set[tuple[str, str]]):
     return [choice] if question.kind == "multi" else choice
 
 
-def sample_answers(definition: Definition) -> dict:
+SAMPLE_DOB = date(1980, 1, 1)
+
+
+def sample_answers(definition: Definition, age: int | None = None) -> dict:
+    """An answer to every question a sample patient is asked (no follow-up is called for
+    when every rule is avoided, and any that is gets its sample answer too)."""
     flagged = _screening_answers(definition)
-    return {key: sample_answer(q, flagged) for key, q in definition.questions.items()}
+    answers = {key: sample_answer(q, flagged) for key, q in definition.questions.items()}
+    return visible_answers(definition, answers, age)
 
 
 def _sample_signature() -> dict:
@@ -54,8 +68,10 @@ def _sample_signature() -> dict:
 def sample_record(definition: Definition, definition_sha256: str):
     """An unsaved record and its `signed` (or screened-out) event."""
     now = utcnow().replace(microsecond=0)
-    answers = sample_answers(definition)
-    eligibility = evaluate(definition, answers)
+    screened_on = now.date()
+    age = age_on(SAMPLE_DOB, screened_on)
+    answers = sample_answers(definition, age)
+    eligibility = evaluate(definition, answers, age=age)
     signed = eligibility.outcome != RecordOutcome.NOT_ELIGIBLE
     record = ConsentRecord(
         id=SAMPLE_RECORD_ID,
@@ -66,7 +82,7 @@ def sample_record(definition: Definition, definition_sha256: str):
         definition_sha256=definition_sha256,
         language=definition.language,
         patient_name=SAMPLE_PATIENT,
-        patient_dob=date(1980, 1, 1),
+        patient_dob=SAMPLE_DOB,
         patient_contact=None,
         answers=answers,
         outcome=eligibility.outcome,
@@ -80,6 +96,9 @@ def sample_record(definition: Definition, definition_sha256: str):
         signed_at=now if signed else None,
         completed_at=now,
         user_agent=SAMPLE_USER_AGENT,
+        screened_on=screened_on,
+        clinic_contact=care.contact_from_config(current_app.config)
+        if signed and care.tells_patient_to_call(definition) else None,
     )
     kind = EventKind.SIGNED if signed else EventKind.SCREENED_OUT
     details = {"outcome": eligibility.outcome, "address": "sample"}
@@ -100,12 +119,27 @@ class UnknownProcedure(LookupError):
     pass
 
 
-def preview_pdf(slug: str, language: str = "en") -> bytes:
-    """A sealed SAMPLE PDF of the definition `slug` as it is in FORMS_DIR now."""
+def _loaded(slug: str, language: str):
     loaded = available().get((slug, language))
     if loaded is None:
         known = ", ".join(f"{s} ({lang})" for s, lang in sorted(available())) or "none"
         raise UnknownProcedure(f"no procedure '{slug}' in language '{language}' (known: {known})")
+    return loaded
+
+
+def preview_aftercare_pdf(slug: str, language: str = "en") -> bytes:
+    """The aftercare sheet of a sample patient of `slug` (what staff print), not stored."""
+    loaded = _loaded(slug, language)
+    record, _events = sample_record(loaded.definition, loaded.sha256)
+    try:
+        return sheet_for(record, loaded.definition)
+    except NoAftercare:
+        raise UnknownProcedure(f"procedure '{slug}' ({language}) has no aftercare") from None
+
+
+def preview_pdf(slug: str, language: str = "en") -> bytes:
+    """A sealed SAMPLE PDF of the definition `slug` as it is in FORMS_DIR now."""
+    loaded = _loaded(slug, language)
     record, events = sample_record(loaded.definition, loaded.sha256)
     app = current_app._get_current_object()
     code = derive_code(record.id, app.config["SECRET_KEY"])

@@ -36,7 +36,7 @@ PACKAGED_ORIGIN = "https://packaged.invalid"
 PDF_VARIANT = "pdf/a-3b"
 # Bump LAYOUT when templates/pdf or pdf.css change what a page shows: with the WeasyPrint
 # version it says which renderer made a stored PDF, so a rebuild can be told apart.
-LAYOUT = 3
+LAYOUT = 4  # 4: format 2 (clinician notes, care sections), the paper from PDF_PAGE_SIZE
 RENDERER = f"consent-pdf {LAYOUT}; weasyprint {version('weasyprint')}; {PDF_VARIANT}"
 _OUTPUT_INTENT = "srgb-packaged"
 
@@ -221,6 +221,19 @@ class _CollectorPause:
 
 
 collector = _CollectorPause()
+
+
+def render_handout(template: str, document: dict) -> bytes:
+    """A handout (the aftercare sheet) as a plain PDF in the document's language: the same
+    fonts, stylesheet and locked fetcher as a record, but no attachment, no PDF/A, no seal,
+    for it is not a record."""
+    fonts, stylesheet = typesetting.get()
+    with force_locale(document["language"]):
+        source = render_template(template, doc=document)
+    with collector.during_render():
+        html = HTML(string=source, base_url=f"{PACKAGED_ORIGIN}/",
+                    url_fetcher=PackagedFilesFetcher())
+        return html.write_pdf(stylesheets=[stylesheet], font_config=fonts)
 
 
 def render_pdf(document: dict, fetcher: PackagedFilesFetcher | None = None) -> bytes:

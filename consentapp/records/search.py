@@ -91,6 +91,18 @@ _LIST_COLUMNS = load_only(
 )
 
 
+# The review queue shows each record's notes for the clinician too.
+_QUEUE_COLUMNS = load_only(
+    ConsentRecord.id,
+    ConsentRecord.patient_name,
+    ConsentRecord.procedure_title,
+    ConsentRecord.completed_at,
+    ConsentRecord.signed_at,
+    ConsentRecord.outcome,
+    ConsentRecord.outcome_reasons,
+)
+
+
 # What a CSV export of the search carries, besides the listing's status.
 _EXPORT_COLUMNS = load_only(
     ConsentRecord.id,
@@ -131,8 +143,8 @@ def status_counts(where: list) -> dict[str, int]:
     return counts
 
 
-def _page_of_records(where: list, order: tuple, limit: int, offset: int = 0
-                     ) -> list[tuple[ConsentRecord, str]]:
+def _page_of_records(where: list, order: tuple, limit: int, offset: int = 0,
+                     columns=_LIST_COLUMNS) -> list[tuple[ConsentRecord, str]]:
     """Find and order the page in the narrow listings, then read only its records."""
     page = (
         select(RecordListing.record_id).where(*where).order_by(*order)
@@ -142,7 +154,7 @@ def _page_of_records(where: list, order: tuple, limit: int, offset: int = 0
         select(ConsentRecord, RecordListing.status)
         .join(page, page.c.record_id == ConsentRecord.id)
         .join(RecordListing, RecordListing.record_id == ConsentRecord.id)
-        .options(_LIST_COLUMNS)
+        .options(columns)
         .order_by(*order)
     )
     return [(record, status) for record, status in rows]
@@ -204,4 +216,5 @@ def review_queue(limit: int) -> list[tuple[ConsentRecord, str]]:
         [listing.status == RecordStatus.NEEDS_REVIEW],
         (listing.completed_at.asc(), listing.record_id.asc()),
         limit,
+        columns=_QUEUE_COLUMNS,
     )

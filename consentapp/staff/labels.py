@@ -4,7 +4,7 @@ Staff pages are in English. The PDF has its own words (records/labels.py): it sp
 whoever reads a record years later, in the record's language where it addresses the patient.
 """
 
-from ..models import EventKind, RecordOutcome, RecordStatus, StaffRole
+from ..models import EventKind, RecordOutcome, RecordStatus, RuleEffect, StaffRole
 from ..records.search import Sort
 
 STATUS_LABELS = {
@@ -19,6 +19,13 @@ OUTCOME_LABELS = {
     RecordOutcome.ELIGIBLE: "Eligible",
     RecordOutcome.NEEDS_REVIEW: "Needs clinician review",
     RecordOutcome.NOT_ELIGIBLE: "Not eligible",
+}
+
+# A screening rule that held, by its effect: the record page and the review queue.
+EFFECT_LABELS = {
+    RuleEffect.NOT_ELIGIBLE: "Not eligible",
+    RuleEffect.NEEDS_REVIEW: "Needs review",
+    RuleEffect.FLAG: "Flag (does not hold the patient)",
 }
 
 EVENT_LABELS = {

@@ -40,6 +40,8 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/records/<record_id>/pdf/<int:version>", view_func=records.download_pdf,
                     methods=GET)
     bp.add_url_rule("/records/<record_id>/print", view_func=records.print_pdf, methods=GET)
+    bp.add_url_rule("/records/<record_id>/aftercare", view_func=records.aftercare_sheet,
+                    methods=GET)
     bp.add_url_rule("/records/<record_id>/fhir", view_func=records.fhir_bundle, methods=GET)
     # What staff decide about a record.
     bp.add_url_rule("/records/<record_id>/review", view_func=decisions.review, methods=POST)

@@ -7,7 +7,7 @@ from ..models import RecordStatus
 from ..records.search import Sort
 from . import sessions
 from .access import can
-from .labels import EVENT_LABELS, OUTCOME_LABELS, STATUS_LABELS
+from .labels import EFFECT_LABELS, EVENT_LABELS, OUTCOME_LABELS, STATUS_LABELS
 
 
 def staff_context() -> dict:
@@ -17,6 +17,7 @@ def staff_context() -> dict:
         "Sort": Sort,
         "status_labels": STATUS_LABELS,
         "outcome_labels": OUTCOME_LABELS,
+        "effect_labels": EFFECT_LABELS,
         "event_labels": EVENT_LABELS,
         "language_label": language_label,
         "idle_seconds": lambda: int(sessions.idle_limit().total_seconds()),

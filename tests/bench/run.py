@@ -241,8 +241,9 @@ def bench_pages(server: Server) -> dict:
     tablet = Tablet("127.0.0.1", server.port)
     tablet.to_signature("Page Weight")
     tablet.close()
-    paths = ["/step/about", "/step/concerns", "/step/screening", "/step/outcome",
-             "/step/expect", "/step/benefits", "/step/risks", "/step/alternatives",
+    paths = ["/step/about", "/step/concerns", "/step/medicines", "/step/health",
+             "/step/screening", "/step/outcome", "/step/expect", "/step/benefits",
+             "/step/risks", "/step/alternatives", "/step/before_visit", "/step/aftercare",
              "/step/understanding", "/step/signer", "/step/photos", "/step/review",
              "/step/esign", "/step/sign"]
     weights: dict[str, int] = {}

@@ -10,7 +10,7 @@ import time
 import urllib.parse
 from http.cookies import SimpleCookie
 
-from tests.journey import RIGHT_ANSWERS, SCREENING_QUESTIONS, drawn_signature
+from tests.journey import RIGHT_ANSWERS, drawn_signature, screening_answers
 
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -75,12 +75,17 @@ class Tablet:
                                   "date_of_birth-month": "5", "date_of_birth-year": "1970"})
         self.post("/step/concerns", {"concerns": ["pores"], "areas": ["face"],
                                      "goals": "Smaller pores"})
-        self.post("/step/screening", {key: "no" for key in SCREENING_QUESTIONS}, "/step/outcome")
+        # The health questions, page by page; the last leads to the outcome.
+        steps = screening_answers()
+        last = list(steps)[-1]
+        for step, answers in steps.items():
+            self.post(f"/step/{step}", answers, "/step/outcome" if step == last else None)
         for step in ("outcome", "expect", "benefits"):
             self.post(f"/step/{step}", {})
         risks = re.findall(r'name="(ack_[a-z_]+)"', self.page)
         self.post("/step/risks", {key: "y" for key in risks})
-        self.post("/step/alternatives", {})
+        for step in ("alternatives", "before_visit", "aftercare"):
+            self.post(f"/step/{step}", {})
         self.post("/step/understanding", RIGHT_ANSWERS)
         self.post("/step/signer", {"signer": "self"})
         self.post("/step/photos", {})

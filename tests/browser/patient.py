@@ -2,7 +2,13 @@
 
 from playwright.sync_api import Page, expect
 
-from ..journey import RIGHT_ANSWERS, SHIPPED_DEFINITION, WRONG_ANSWERS
+from ..journey import (
+    FOLLOW_UP_TEXT,
+    RIGHT_ANSWERS,
+    SCREENING_STEPS,
+    SHIPPED_DEFINITION,
+    WRONG_ANSWERS,
+)
 
 
 def draw_signature_with_touch(page: Page, selector: str = "#signature-canvas") -> None:
@@ -55,11 +61,30 @@ class TabletPatient:
         self.page.get_by_label("What do you hope to see").fill("Softer lines around my eyes")
         self.button("Continue").click()
 
-    def screening(self, *yes: str):
-        for fieldset in self.page.locator("fieldset").all():
-            answer = "Yes" if fieldset.get_attribute("id") in yes else "No"
-            fieldset.get_by_label(answer, exact=True).check()
+    def answer_page(self, *yes: str, **chosen):
+        """Answer every question shown on this screening page, as an ordinary patient would
+        unless `yes` or `chosen` says otherwise, then press Continue. A follow-up the
+        answers call for appears (show-if.js) and is answered too."""
+        step = next(key for key in SCREENING_STEPS
+                    if self.page.locator(f'[name="{SHIPPED_DEFINITION.step(key).questions[0].key}"]'
+                                         ).count())
+        for question in SHIPPED_DEFINITION.step(step).questions:
+            inputs = self.page.locator(f'[name="{question.key}"]:visible')
+            if not inputs.count():
+                continue  # a follow-up not called for
+            if question.kind in ("text", "textarea"):
+                inputs.fill(chosen.get(question.key, FOLLOW_UP_TEXT))
+                continue
+            value = chosen.get(question.key, "yes" if question.key in yes else (
+                "no" if "no" in question.values else question.values[0]))
+            label = question.label_for(value)
+            self.page.locator(f"#{question.key}").get_by_label(label, exact=True).check()
         self.button("Continue").click()
+
+    def screening(self, *yes: str, **chosen):
+        """The three screening pages: medicines, health, the skin to be treated."""
+        for _ in SCREENING_STEPS:
+            self.answer_page(*yes, **chosen)
 
     def read_on(self):
         self.button("I have read this").click()
@@ -108,6 +133,8 @@ class TabletPatient:
         self.read_on()  # benefits
         self.risks()
         self.read_on()  # alternatives
+        self.read_on()  # before each visit
+        self.read_on()  # after your treatment, and when to call
         expect(self.heading()).to_have_text("Check your understanding")
 
     def to_review(self, **about):

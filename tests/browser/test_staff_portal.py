@@ -44,7 +44,7 @@ def test_dashboard_search_and_a_record_page(app, server_url, desktop, screenshot
     from datetime import datetime
 
     people = [
-        ("Zoë O'Brien-Núñez", "1965-07-30", ("pregnant",)),
+        ("Zoë O'Brien-Núñez", "1965-07-30", ("blood_thinner",)),
         ("José Álvarez", "1980-01-01", ("diabetes",)),
         ("Maria Example", "1971-04-09", ()),
         ("Mariana López", "1990-12-24", ("sunburn",)),

@@ -46,7 +46,7 @@ def test_a_patient_completes_the_journey_on_a_tablet(app, server_url, tablet, sc
     page = tablet
     patient = TabletPatient(page, server_url)
     patient.to_teach_back(name="Rosa Tablet", dob="1962-11-02")
-    assert "Step 9 of 14" in page.content()
+    assert "Step 13 of 18" in page.content()
 
     # One wrong answer: its explanation shows and the question is asked again, unanswered.
     patient.answer_teach_back({**RIGHT_ANSWERS, "results_time": WRONG_ANSWERS["results_time"]})
@@ -202,7 +202,7 @@ def test_the_whole_journey_works_with_the_keyboard_alone(app, server_url, tablet
 
     tab_to(page, page.get_by_label("Your full name"))
     page.keyboard.type("Kai Keys")
-    for box, value in (("Day", "7"), ("Month", "5"), ("Year", "1950")):
+    for box, value in (("Month", "5"), ("Day", "7"), ("Year", "1950")):  # US English order
         tab_to(page, page.get_by_label(box))
         page.keyboard.type(value)
     tab_to(page, role("button", name="Continue"))
@@ -216,12 +216,16 @@ def test_the_whole_journey_works_with_the_keyboard_alone(app, server_url, tablet
     tab_to(page, role("button", name="Continue"))
     submit(page)
 
-    for group in page.locator("fieldset").all():  # the screening: No to each question
-        tab_to(page, group.get_by_label("Yes", exact=True))
-        page.keyboard.press("ArrowRight")
-        expect(group.get_by_label("No", exact=True)).to_be_checked()
-    tab_to(page, role("button", name="Continue"))
-    submit(page)
+    for _page in range(3):  # the screening, three pages: No to each question
+        for group in page.locator("fieldset.field--choices:visible").all():
+            radios = group.get_by_role("radio")
+            values = [radios.nth(i).get_attribute("value") for i in range(radios.count())]
+            tab_to(page, radios.first)
+            for _ in range(values.index("no")):  # arrows move the choice along the group
+                page.keyboard.press("ArrowRight")
+            expect(group.locator('input[value="no"]')).to_be_checked()
+        tab_to(page, role("button", name="Continue"))
+        submit(page)
 
     for button in ("Continue", "I have read this", "I have read this"):
         tab_to(page, role("button", name=button))
@@ -231,8 +235,9 @@ def test_the_whole_journey_works_with_the_keyboard_alone(app, server_url, tablet
         page.keyboard.press("Space")
     tab_to(page, role("button", name="Continue"))
     submit(page)
-    tab_to(page, role("button", name="I have read this"))
-    submit(page)
+    for _ in ("alternatives", "before each visit", "aftercare"):
+        tab_to(page, role("button", name="I have read this"))
+        submit(page)
 
     for question in page.get_by_role("group").all():
         radios = question.get_by_role("radio")
@@ -391,7 +396,7 @@ def test_read_aloud_reads_a_section_with_the_tablets_own_voice(app, server_url, 
     spoken = page.evaluate("window.__spoken.filter(s => s.text)")
     assert spoken == [{
         "text": "Before your treatment. We will clean your skin first. Then we put a numbing "
-                "cream on your skin, such as lidocaine gel. The cream needs about 30 to 45 "
+                "cream on your skin, such as lidocaine. The cream needs about 20 to 45 "
                 "minutes to work before we start.",
         "voice": "Tablet voice",
     }]

@@ -6,12 +6,24 @@ from flask_login import current_user
 
 from ...models import StaffRole
 from ...procedures import catalog
+from ...procedures.eligibility import stored_reasons
 from ...records.search import RecordFilters, Sort, review_queue, search, waiting_for_review
 from ...webforms import choices
 from ..access import requires
 from ..forms import DashboardFilterForm, HandOverForm
 
 REVIEW_QUEUE_SIZE = 10
+
+
+def clinician_notes(outcome_reasons: list[dict] | None) -> list[str]:
+    """A queued record's notes for the clinician, each once ("… (3 questions)" for the
+    "not sure" note, which every such question repeats)."""
+    counts: dict[str, int] = {}
+    for reason in stored_reasons(outcome_reasons):
+        if reason.note:
+            counts[reason.note] = counts.get(reason.note, 0) + 1
+    return [f"{note} ({count} questions)" if count > 1 else note
+            for note, count in counts.items()]
 
 
 def procedure_choices() -> list[tuple[str, str]]:
@@ -68,6 +80,7 @@ def records():
                                                         "procedure", "status")),
         kept=kept,
         queue=queue,
+        queue_notes={record.id: clinician_notes(record.outcome_reasons) for record, _ in queue},
         waiting=waiting,
         hand_over=hand_over,
     )

@@ -9,11 +9,14 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ...extensions import db
+from ...i18n import english_name
 from ...models import ConsentRecord, EventKind, RecordPdf
 from ...procedures import catalog
-from ...procedures.answers import answered_steps
+from ...procedures.answers import answered_steps, for_the_clinician
+from ...procedures.eligibility import stored_reasons
+from ...records.aftercare_sheet import NoAftercare, sheet_for
 from ...records.decisions import COUNTERSIGN_STATEMENT, current_status
-from ...records.document import photo_consents
+from ...records.document import photo_consents, record_age
 from ...records.events import append_event
 from ...records.fhir import build_bundle
 from ...records.jobs import pending_job_for
@@ -51,6 +54,8 @@ def render_record(item: ConsentRecord, *, status_code: int = 200, refusal: str |
     and `refusal` saying why a decision could not be made."""
     _audit(item.id, EventKind.VIEWED)
     events = list(item.events)
+    definition = catalog.definition_for(item.definition_sha256)
+    age = record_age(item)
     countersign_form = countersign_form or CountersignForm(
         data={"clinician_name": current_user.full_name}
     )
@@ -63,7 +68,13 @@ def render_record(item: ConsentRecord, *, status_code: int = 200, refusal: str |
         reviews=[event for event in events if event.kind in DECISION_KINDS],
         countersignature=next((e for e in events if e.kind == EventKind.COUNTERSIGNED), None),
         withdrawal=next((e for e in events if e.kind == EventKind.WITHDRAWN), None),
-        answered=answered_steps(catalog.definition_for(item.definition_sha256), item.answers),
+        answered=answered_steps(definition, item.answers, age),
+        # Every rule that held: its effect, what the patient read, the clinician's note and
+        # the answers it read.
+        screening=for_the_clinician(definition, stored_reasons(item.outcome_reasons),
+                                    item.answers, age, noted_only=False),
+        aftercare_sheet=item.is_signed and definition.aftercare is not None,
+        record_language=english_name(item.language),
         pending_job=pending_job_for(item.id),
         review_form=review_form or ReviewForm(),
         countersign_form=countersign_form,
@@ -125,6 +136,24 @@ def print_pdf(record_id: str):
         mimetype="application/pdf",
         as_attachment=False,
         download_name=pdf_filename(item, pdf.version),
+    )
+    response.headers["Content-Security-Policy"] = INLINE_PDF_POLICY
+    return response
+
+
+@requires("view_records")
+def aftercare_sheet(record_id: str):
+    """The one-page aftercare sheet in the patient's language, shown in the browser to print
+    (a handout from today's settings, never stored); audited as a print."""
+    item = record_or_404(record_id)
+    try:
+        content = sheet_for(item, catalog.definition_for(item.definition_sha256))
+    except NoAftercare:
+        abort(404)
+    _audit(item.id, EventKind.PRINTED, document="aftercare_sheet")
+    response = send_file(
+        BytesIO(content), mimetype="application/pdf", as_attachment=False,
+        download_name=f"aftercare-{item.procedure_slug}-{item.id[:8]}.pdf",
     )
     response.headers["Content-Security-Policy"] = INLINE_PDF_POLICY
     return response
