@@ -1,0 +1,201 @@
+"""Crashes, in real processes: a render worker killed mid-render, a gunicorn worker killed
+mid-request, decisions rendered in several processes at once, database connections
+terminated (PostgreSQL). The app runs as production runs it (gunicorn with gunicorn.conf.py,
+`flask worker`), once for the module, with short render leases and a render made slow on
+purpose where the timing is the point (tests/chaos/chaos_app.py)."""
+
+import time
+
+import pytest
+
+from .chaos.cluster import APPLICATION_NAME_PREFIX, Cluster, terminate_connections
+from .chaos.tablet import Lost, Tablet, copy_code
+from .conftest import STAFF_PASSWORD
+from .pdf import pdf_text
+
+LEASE_SECONDS = 3
+SAVED = "Your signed form has been saved."
+# What one render may take on this busy 2-core machine, and a poll of the worker loop.
+ONE_RENDER_SECONDS = 4
+
+
+@pytest.fixture(scope="module")
+def cluster(database_url, seal_key_dir, tmp_path_factory):
+    cluster = Cluster(database_url, tmp_path_factory.mktemp("crash"), seal_key_dir,
+                      render_mode="worker", gunicorn_workers=2, lease_seconds=LEASE_SECONDS)
+    cluster.start_gunicorn()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def fresh(app, cluster):
+    """Empty tables (the app fixture), no worker left running from an earlier test."""
+    yield cluster
+    for worker in cluster.workers:
+        if worker.poll() is None:
+            cluster.kill(worker)
+    cluster.workers = []
+
+
+def _signed(cluster, name: str, *screening_yes: str, **journey) -> Tablet:
+    tablet = Tablet(cluster.port)
+    tablet.to_signature(name, *screening_yes, **journey)
+    answer = tablet.sign(name)
+    assert answer.landed_on == "/finished" and SAVED in answer.text, answer.status
+    return tablet
+
+
+def test_a_render_worker_killed_mid_render_is_taken_over_within_the_lease(fresh):
+    cluster = fresh
+    doomed = cluster.start_worker(render_delay=60)  # it would take a minute: it is killed
+    _signed(cluster, "Killed Render")
+    cluster.wait_for(lambda: cluster.renders_started(doomed.pid), 30, "the doomed render")
+    survivor = cluster.start_worker()
+    time.sleep(2)  # the survivor is up and polling; the job is leased to the doomed worker
+    assert cluster.records_without_pdf() != []
+
+    cluster.kill(doomed)
+    killed_at = time.monotonic()
+    cluster.wait_for(lambda: cluster.records_without_pdf() == [],
+                     LEASE_SECONDS + ONE_RENDER_SECONDS + 5, "the survivor's PDF")
+    waited = time.monotonic() - killed_at
+    assert waited <= LEASE_SECONDS + ONE_RENDER_SECONDS, waited
+    assert [pid for pid, _ in cluster.renders_started()] == [doomed.pid, survivor.pid]
+    [record_id] = cluster.record_ids("Killed Render")
+    assert [version for version, _ in cluster.pdf_versions(record_id)] == [1]
+
+
+def test_records_rerender_takes_over_a_dead_workers_job_and_exits_0(fresh):
+    cluster = fresh
+    doomed = cluster.start_worker(render_delay=60)
+    _signed(cluster, "Rerendered Patient")
+    cluster.wait_for(lambda: cluster.renders_started(doomed.pid), 30, "the doomed render")
+    cluster.kill(doomed)
+    killed_at = time.monotonic()
+
+    result = cluster.flask("records", "rerender", timeout=LEASE_SECONDS + 60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 still not rendered" in result.stdout
+    # The command's own start-up (about two seconds of imports) counts as part of a render.
+    assert time.monotonic() - killed_at <= LEASE_SECONDS + ONE_RENDER_SECONDS + 3
+    assert cluster.records_without_pdf() == []
+
+
+def test_a_gunicorn_worker_killed_after_the_commit_loses_nothing_and_duplicates_nothing(fresh):
+    cluster = fresh
+    tablet = Tablet(cluster.port)
+    tablet.to_signature("Killed After Commit")
+    form = tablet.sign_form("Killed After Commit")
+    with pytest.raises(Lost):
+        tablet.sign("Killed After Commit", chaos="kill-after-commit", form=form)
+    assert len(cluster.record_ids("Killed After Commit")) == 1  # committed, then killed
+
+    again = tablet.sign("Killed After Commit", form=form)  # the patient taps Sign again
+    assert again.status == 200 and again.landed_on == "/finished", again.status
+    assert SAVED in again.text and copy_code(again.text)
+    assert len(cluster.record_ids("Killed After Commit")) == 1
+    assert all(answer.status < 500 for answer in tablet.answers)
+
+
+def test_a_gunicorn_worker_killed_before_answering_leaves_the_finish_page_next(fresh):
+    cluster = fresh
+    tablet = Tablet(cluster.port)
+    tablet.to_signature("Killed Before Answer")
+    form = tablet.sign_form("Killed Before Answer")
+    with pytest.raises(Lost):
+        tablet.sign("Killed Before Answer", chaos="kill-before-answer", form=form)
+
+    # The tablet never heard back; its next request learns that the form was saved.
+    page = tablet.get("/")
+    assert page.status == 200 and SAVED in page.text
+    again = tablet.sign("Killed Before Answer", form=form)  # or it taps Sign again
+    assert again.status == 200 and "Signature" not in again.text
+    assert len(cluster.record_ids("Killed Before Answer")) == 1
+    assert all(answer.status < 500 for answer in tablet.answers)
+
+
+def _staff_tablet(cluster, auth, role: str, email: str) -> Tablet:
+    auth.create(email=email, role=role)
+    staff = Tablet(cluster.port)
+    staff.get("/staff/login")
+    answer = staff.post("/staff/login", {"email": email, "password": STAFF_PASSWORD})
+    assert answer.status == 200 and "/staff/login" not in answer.landed_on
+    return staff
+
+
+def _decide(staff: Tablet, record_id: str, action: str, data: dict) -> None:
+    staff.get(f"/staff/records/{record_id}")
+    answer = staff.post(f"/staff/records/{record_id}/{action}", data)
+    assert answer.status == 200, (action, answer.status)
+
+
+def test_three_decisions_in_a_second_leave_a_newest_pdf_that_shows_all_three(fresh, auth):
+    cluster = fresh
+    for _ in range(2):
+        cluster.start_worker()
+    _signed(cluster, "Three Decisions", "diabetes", photos=("clinical",))
+    [record_id] = cluster.record_ids("Three Decisions")
+    cluster.wait_for(lambda: cluster.latest_pdf(record_id), 60, "the first PDF")
+    clinician = _staff_tablet(cluster, auth, "clinician", "dr.ruiz@example.org")
+
+    # The first render to start is the slowest, so the renders finish in the reverse order.
+    cluster.schedule_render_delays(2.0, 1.0, 0)
+    started = time.monotonic()
+    _decide(clinician, record_id, "review", {"decision": "approved", "note": "HbA1c fine."})
+    _decide(clinician, record_id, "countersign", {"clinician_name": "Dr Ana Ruiz"})
+    _decide(clinician, record_id, "photo-consent/withdraw", {"photo_consent": "clinical"})
+    assert time.monotonic() - started < 1
+
+    def settled():
+        jobs = cluster.scalar("SELECT count(*) FROM render_jobs WHERE record_id = :id "
+                              "AND status <> 'done'", id=record_id)
+        return jobs == 0 and len(cluster.renders_started()) >= 4
+
+    cluster.wait_for(settled, 60, "every render job done")
+    versions = cluster.pdf_versions(record_id)
+    throughs = [through for _, through in versions]
+    assert [v for v, _ in versions] == list(range(1, len(versions) + 1))
+    assert throughs == sorted(throughs) and len(set(throughs)) == len(throughs), versions
+    version, content = cluster.latest_pdf(record_id)
+    text = pdf_text(content)
+    assert "Approved for treatment by a clinician" in text
+    assert "Countersigned by a clinician" in text and "Dr Ana Ruiz" in text
+    assert "Photo consent withdrawn" in text
+
+
+@pytest.fixture
+def postgresql(database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("terminating connections is a PostgreSQL matter (SQLite has none)")
+
+
+def _terminate_app_connections(cluster) -> int:
+    return terminate_connections(cluster.database_url, f"{APPLICATION_NAME_PREFIX}%")
+
+
+def _app_error_page(answer) -> bool:
+    """The app's own "please try again" page, never gunicorn's bare one."""
+    return answer.status == 503 and "Please try again" in answer.text
+
+
+def test_terminated_connections_give_no_5xx_and_no_duplicate(postgresql, fresh):
+    cluster = fresh
+    tablet = Tablet(cluster.port)
+    tablet.start()
+    assert _terminate_app_connections(cluster) >= 1  # the pools' idle connections
+    tablet.to_signature("Dropped Connection")  # every page still answers
+
+    # A connection lost in the middle of a request: retried, or the app's own page.
+    answer = tablet.post("/step/esign", {"agree": "y"}, chaos="drop-connection")
+    assert answer.status == 200 or _app_error_page(answer), (answer.status, answer.text[:300])
+
+    tablet.get("/step/sign")
+    form = tablet.sign_form("Dropped Connection")
+    answer = tablet.sign("Dropped Connection", chaos="drop-connection-after-commit", form=form)
+    assert (answer.status == 200 and SAVED in answer.text) or _app_error_page(answer), (
+        answer.status, answer.text[:300])
+    again = tablet.sign("Dropped Connection", form=form)
+    assert again.status == 200 and SAVED in again.text
+    assert len(cluster.record_ids("Dropped Connection")) == 1
+    assert all(answer.status < 500 or _app_error_page(answer) for answer in tablet.answers)
