@@ -17,6 +17,12 @@ from .journey import PatientJourney, drawn_signature
 SAVED = "Your signed form has been saved."
 
 
+@pytest.fixture
+def app_config(app_config):
+    # Signing only commits: the PDFs are not the point here (the decisions below render).
+    return {**app_config, "PDF_RENDER_MODE": "worker"}
+
+
 def _sql(app, query: str, **params):
     from consentapp.extensions import db
 
@@ -171,7 +177,6 @@ def test_eight_tablets_starting_at_once_on_a_fresh_database_all_reach_the_first_
 @pytest.fixture
 def signed_unrendered(app, journey):
     """A signed record that needs review and gave a clinical photo consent, no PDF yet."""
-    app.config["PDF_RENDER_MODE"] = "worker"  # nothing renders while it is signed
     journey.to_signature("diabetes", name="Racing Decisions")
     journey.get("/step/photos")
     journey.photos(clinical=True)

@@ -14,8 +14,8 @@ reorganised. The switches:
   - `kill-before-answer`: the process dies when the response is ready, before it is sent;
   - `drop-connection` (PostgreSQL): every database connection of this process is
     terminated (pg_terminate_backend) once the request holds one;
-  - `drop-connection-after-commit` (PostgreSQL): the same, right after a consent record's
-    transaction committed.
+  - `drop-connection-at-commit` (PostgreSQL): the same, as the transaction that writes a
+    consent record is about to commit (so the COMMIT itself fails).
 """
 
 import fcntl
@@ -101,15 +101,19 @@ def _note_record_insert(session, flush_context):
         session.info["chaos_wrote_record"] = True
 
 
+@event.listens_for(Session, "before_commit")
+def _before_record_commit(session):
+    if session.info.get("chaos_wrote_record") and _chaos() == "drop-connection-at-commit" and (
+        not request.environ.get("chaos.dropped")
+    ):
+        request.environ["chaos.dropped"] = True
+        _drop_my_connections()
+
+
 @event.listens_for(Session, "after_commit")
 def _after_record_commit(session):
-    if not session.info.pop("chaos_wrote_record", False):
-        return
-    chaos = _chaos()
-    if chaos == "kill-after-commit":
+    if session.info.pop("chaos_wrote_record", False) and _chaos() == "kill-after-commit":
         _die()
-    if chaos == "drop-connection-after-commit":
-        _drop_my_connections()
 
 
 @event.listens_for(Session, "after_rollback")
@@ -122,7 +126,9 @@ app = create_app()
 
 @app.before_request
 def _drop_connection_mid_request():
-    if _chaos() == "drop-connection":
+    # Once per request: the app may run a request a second time (after a lost connection).
+    if _chaos() == "drop-connection" and not request.environ.get("chaos.dropped"):
+        request.environ["chaos.dropped"] = True
         db = app.extensions["sqlalchemy"]
         db.session.execute(text("SELECT 1"))  # the request now holds a connection
         _drop_my_connections()

@@ -87,7 +87,7 @@ class Cluster:
             self.gunicorn = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
                  "--access-logfile", str(self.workdir / "access.log"),
-                 "--access-logformat", '%(s)s "%(r)s" %(M)s', f"{APP}:app"],
+                 "--access-logformat", '%(t)s %(s)s "%(r)s" %(M)s', f"{APP}:app"],
                 cwd=ROOT, env=self.env, stdout=log, stderr=log,
             )
         self.wait_until_serving()
