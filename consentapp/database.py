@@ -1,4 +1,5 @@
-"""Connection settings that make SQLite safe for several tablets signing at once.
+"""The database connection: settings that make SQLite safe for several tablets signing at
+once, and the one way to insert a row only if missing.
 
 WAL lets readers proceed while one writer commits; busy_timeout makes a second writer wait
 for the lock instead of failing at once with "database is locked"; foreign_keys makes SQLite
@@ -9,6 +10,8 @@ import sqlite3
 
 from flask import Flask
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .extensions import db
 
@@ -37,3 +40,14 @@ def _configure_sqlite(dbapi_connection, connection_record):
 def _is_memory_database(cursor) -> bool:
     rows = cursor.execute("PRAGMA database_list").fetchall()
     return any(name == "main" and not path for _, name, path in rows)
+
+
+def insert_if_missing(model, values: dict, *, key: list[str] | None = None) -> bool:
+    """INSERT the row unless one with the same key exists (or arrives meanwhile from a
+    concurrent transaction): ON CONFLICT DO NOTHING on both databases, so two requests
+    racing to store the same thing both succeed. True when this call inserted it."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=key)
+    return db.session.execute(statement).rowcount == 1
+
