@@ -50,6 +50,8 @@ IDLE_PROBLEM = (
 PROBLEMS = {
     "PDF_RENDER_MODE": "PDF_RENDER_MODE must be one of: inline, thread, worker.",
     "STAFF_IDLE_MINUTES": "STAFF_IDLE_MINUTES must be a positive number of minutes.",
+    "PDF_RENDER_LEASE_SECONDS":
+        "PDF_RENDER_LEASE_SECONDS must be a positive number of seconds (for example 30).",
     "PATIENT_COPY_MINUTES":
         "PATIENT_COPY_MINUTES must be a positive number of minutes (for example 15).",
     "PATIENT_IDLE_WARNING_SECONDS": IDLE_PROBLEM,
@@ -87,6 +89,11 @@ class Settings(BaseSettings):
     # thread: a background thread in each app process claims render jobs;
     # worker: only `flask --app wsgi worker` renders.
     PDF_RENDER_MODE: Literal["inline", "thread", "worker"] = "thread"
+    # A render job is held by its worker for this long, renewed while it renders: a worker
+    # that dies lets its job go within this long, for any other worker to take over.
+    PDF_RENDER_LEASE_SECONDS: float = Field(
+        30, gt=0, description="how soon a dead render worker's job is taken over"
+    )
     RATELIMIT_STORAGE_URI: str = Field("memory://", description="Flask-Limiter's storage")
     # Failed staff sign-ins allowed per account and per client address.
     STAFF_LOGIN_LIMIT_PER_ACCOUNT: str = "5 per 15 minutes"
