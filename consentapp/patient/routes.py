@@ -8,6 +8,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import force_locale, get_locale
 
 from .. import i18n, kiosk
+from ..extensions import db
+from ..models import ConsentRecord
 from ..procedures import catalog
 from ..webforms import ContinueForm
 from . import copy_link, steps
@@ -19,13 +21,16 @@ def _language() -> str:
 
 
 def welcome():
+    has_draft = current_draft() is not None
+    if not has_draft and kiosk.finish_due():  # signed, and the answer that said so lost
+        return redirect(url_for(".finished"))
     procedures = [item.definition for item in catalog.offered(_language())]
     return render_template(
         "patient/welcome.html",
         procedures=procedures,
         languages=i18n.OWN_NAMES,
         form=ContinueForm(),
-        has_draft=current_draft() is not None,
+        has_draft=has_draft,
         patient_mode=kiosk.in_patient_mode(),
     )
 
@@ -81,7 +86,8 @@ def still_here():
 def step(key: str):
     draft = current_draft()
     if draft is None:
-        return redirect(url_for(".welcome"))
+        # A tap (Sign again, say) on a draft signed meanwhile finds the finish screen.
+        return redirect(url_for(".finished" if kiosk.finish_due() else ".welcome"))
     definition = catalog.definition_for(draft.definition_sha256)
     # Every screen of the journey, its messages and its <html lang> speak the language of
     # the definition the patient started with, so the page never mixes two languages.
@@ -94,14 +100,17 @@ def finished():
     if not info:
         return redirect(url_for(".welcome"))
     definition = catalog.definition_for(info["definition"])
-    link = None
-    if info.get("record"):
-        # Made when the screen is shown: a reload finds the session emptied and no new link.
+    link, reasons = None, None
+    if info["kind"] == "signed":
+        # The record's one link, the same however often this screen is shown (a double tap,
+        # a lost answer); a reload finds the session emptied and the welcome screen.
         link = copy_link.for_finish_screen(info["record"])
+    else:  # screened out, and the answer that said so was lost (kiosk.signed_meanwhile)
+        reasons = db.session.get(ConsentRecord, info["record"]).outcome_reasons
     with force_locale(definition.language):
         return steps.clearing_site_data(render_template(
             "patient/finished.html", kind=info["kind"], definition=definition, copy=link,
-            form=ContinueForm(),
+            reasons=reasons, form=ContinueForm(),
         ))
 
 

@@ -1,23 +1,25 @@
 """The patient's own copy: a single-use, short-lived link to their signed PDF.
 
-The link holds a random token and nothing else; only the token's SHA-256 is stored, with the
-record it opens, when it expires and when it was used. Using it is one atomic UPDATE that
+The link holds a token and nothing else: a keyed hash of the record id that only the app's
+secret key can make, one per record. Only the token's SHA-256 is stored, with the record it
+opens, when it expires and when it was used. Using it is one atomic UPDATE that
 only an unused, unexpired link matches, so two phones racing for the same link get one copy.
 """
 
+import base64
 import hashlib
-import secrets
+import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from ..database import insert_if_missing
 from ..extensions import db
 from ..models import Actor, EventKind, PatientCopyLink, RecordPdf, utcnow
 from .events import append_event
 
-TOKEN_BYTES = 32
-# secrets.token_urlsafe(32) is 43 characters; anything much longer is not one of ours.
+# A token is 43 characters (32 bytes, URL-safe base64); anything much longer is not ours.
 MAX_TOKEN_LENGTH = 64
 
 
@@ -33,14 +35,23 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue(record_id: str, minutes: float) -> str:
-    """A new link for the record, valid for `minutes`; returns the token (commits)."""
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+def link_token(record_id: str, secret_key: str) -> str:
+    """The token of the record's finish-screen link: derived (HMAC with the app's secret key)
+    rather than drawn at random, so the finish screen shown twice (a double tap, a retry
+    after a lost answer) shows the same single-use link, never a second one."""
+    digest = hmac.new(secret_key.encode(), f"patient-copy:{record_id}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
+
+
+def issue(record_id: str, minutes: float, secret_key: str) -> str:
+    """The record's link, valid for `minutes` from when it was first issued; returns the
+    token (commits)."""
+    token = link_token(record_id, secret_key)
     now = utcnow()
-    db.session.add(PatientCopyLink(
-        token_sha256=_digest(token), record_id=record_id, created_at=now,
-        expires_at=now + timedelta(minutes=minutes),
-    ))
+    insert_if_missing(PatientCopyLink, {
+        "token_sha256": _digest(token), "record_id": record_id, "created_at": now,
+        "expires_at": now + timedelta(minutes=minutes),
+    }, key=["token_sha256"])
     db.session.commit()
     return token
 
