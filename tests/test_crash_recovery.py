@@ -15,8 +15,10 @@ from .pdf import pdf_text
 
 LEASE_SECONDS = 3
 SAVED = "Your signed form has been saved."
-# What one render may take on this busy 2-core machine, and a poll of the worker loop.
-ONE_RENDER_SECONDS = 4
+# A live worker looks for work this often (tests/chaos/cluster.py starts them so), and the
+# slack this shared 2-core machine needs to schedule a process that woke up.
+POLL_SECONDS = 0.2
+SLACK_SECONDS = 3
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +33,7 @@ def cluster(database_url, seal_key_dir, tmp_path_factory):
 @pytest.fixture
 def fresh(app, cluster):
     """Empty tables (the app fixture), no worker left running from an earlier test."""
+    cluster.forget_renders()
     yield cluster
     for worker in cluster.workers:
         if worker.poll() is None:
@@ -56,12 +59,14 @@ def test_a_render_worker_killed_mid_render_is_taken_over_within_the_lease(fresh)
     assert cluster.records_without_pdf() != []
 
     cluster.kill(doomed)
-    killed_at = time.monotonic()
-    cluster.wait_for(lambda: cluster.records_without_pdf() == [],
-                     LEASE_SECONDS + ONE_RENDER_SECONDS + 5, "the survivor's PDF")
-    waited = time.monotonic() - killed_at
-    assert waited <= LEASE_SECONDS + ONE_RENDER_SECONDS, waited
-    assert [pid for pid, _ in cluster.renders_started()] == [doomed.pid, survivor.pid]
+    killed_at = time.time()
+    cluster.wait_for(lambda: cluster.records_without_pdf() == [], 60, "the survivor's PDF")
+    # The survivor began to render once the dead worker's lease lapsed: at most a lease
+    # after its last renewal, plus one look for work (the render itself takes what it takes).
+    [(_, doomed_started), (survivor_pid, taken_over)] = cluster.renders_started()
+    assert survivor_pid == survivor.pid
+    assert taken_over - killed_at <= LEASE_SECONDS + POLL_SECONDS + SLACK_SECONDS, (
+        taken_over - killed_at)
     [record_id] = cluster.record_ids("Killed Render")
     assert [version for version, _ in cluster.pdf_versions(record_id)] == [1]
 
@@ -72,13 +77,14 @@ def test_records_rerender_takes_over_a_dead_workers_job_and_exits_0(fresh):
     _signed(cluster, "Rerendered Patient")
     cluster.wait_for(lambda: cluster.renders_started(doomed.pid), 30, "the doomed render")
     cluster.kill(doomed)
-    killed_at = time.monotonic()
+    killed_at = time.time()
 
     result = cluster.flask("records", "rerender", timeout=LEASE_SECONDS + 60)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "0 still not rendered" in result.stdout
-    # The command's own start-up (about two seconds of imports) counts as part of a render.
-    assert time.monotonic() - killed_at <= LEASE_SECONDS + ONE_RENDER_SECONDS + 3
+    assert "stored 1 PDF(s)" in result.stdout and "0 still not rendered" in result.stdout
+    # It waited for the lease to lapse (it was started before), then rendered at once.
+    [(_, _), (_, taken_over)] = cluster.renders_started()
+    assert LEASE_SECONDS - 1 <= taken_over - killed_at
     assert cluster.records_without_pdf() == []
 
 
@@ -140,13 +146,14 @@ def test_three_decisions_in_a_second_leave_a_newest_pdf_that_shows_all_three(fre
     cluster.wait_for(lambda: cluster.latest_pdf(record_id), 60, "the first PDF")
     clinician = _staff_tablet(cluster, auth, "clinician", "dr.ruiz@example.org")
 
-    # The first render to start is the slowest, so the renders finish in the reverse order.
-    cluster.schedule_render_delays(2.0, 1.0, 0)
+    # The first render to start is the slowest, so the renders finish in the reverse order:
+    # the first is still rendering when the last decision is made, if that takes < 3 s.
+    cluster.schedule_render_delays(3.0, 1.5, 0)
     started = time.monotonic()
     _decide(clinician, record_id, "review", {"decision": "approved", "note": "HbA1c fine."})
     _decide(clinician, record_id, "countersign", {"clinician_name": "Dr Ana Ruiz"})
     _decide(clinician, record_id, "photo-consent/withdraw", {"photo_consent": "clinical"})
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 3
 
     def settled():
         jobs = cluster.scalar("SELECT count(*) FROM render_jobs WHERE record_id = :id "

@@ -163,6 +163,11 @@ class Cluster:
         started = [(int(p), float(t)) for p, t in (line.split() for line in lines if line)]
         return [entry for entry in started if pid is None or entry[0] == pid]
 
+    def forget_renders(self) -> None:
+        """Start the list of renders (and of their delays) afresh."""
+        for name in ("renders.log", "render-delays"):
+            (self.workdir / name).unlink(missing_ok=True)
+
     def wait_for(self, condition, timeout: float, what: str, interval: float = 0.05):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
