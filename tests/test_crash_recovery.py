@@ -55,7 +55,8 @@ def test_a_render_worker_killed_mid_render_is_taken_over_within_the_lease(fresh)
     _signed(cluster, "Killed Render")
     cluster.wait_for(lambda: cluster.renders_started(doomed.pid), 30, "the doomed render")
     survivor = cluster.start_worker()
-    time.sleep(2)  # the survivor is up and polling; the job is leased to the doomed worker
+    cluster.wait_ready(survivor)
+    time.sleep(POLL_SECONDS * 5)  # the survivor looks for work; the job is leased to another
     assert cluster.records_without_pdf() != []
 
     cluster.kill(doomed)
@@ -139,8 +140,8 @@ def _decide(staff: Tablet, record_id: str, action: str, data: dict) -> None:
 
 def test_three_decisions_in_a_second_leave_a_newest_pdf_that_shows_all_three(fresh, auth):
     cluster = fresh
-    for _ in range(2):
-        cluster.start_worker()
+    for worker in [cluster.start_worker() for _ in range(2)]:  # renders in two processes
+        cluster.wait_ready(worker)
     _signed(cluster, "Three Decisions", "diabetes", photos=("clinical",))
     [record_id] = cluster.record_ids("Three Decisions")
     cluster.wait_for(lambda: cluster.latest_pdf(record_id), 60, "the first PDF")
@@ -161,6 +162,8 @@ def test_three_decisions_in_a_second_leave_a_newest_pdf_that_shows_all_three(fre
         return jobs == 0 and len(cluster.renders_started()) >= 4
 
     cluster.wait_for(settled, 60, "every render job done")
+    decision_renders = cluster.renders_started()[1:]
+    assert len({pid for pid, _ in decision_renders}) == 2  # both processes rendered
     versions = cluster.pdf_versions(record_id)
     throughs = [through for _, through in versions]
     assert [v for v, _ in versions] == list(range(1, len(versions) + 1))

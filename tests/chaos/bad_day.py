@@ -5,7 +5,8 @@
 20 patients sign, 8 at a time, through `gunicorn -c gunicorn.conf.py` with
 PDF_RENDER_MODE=worker and one `flask --app ... worker`, while the render worker is killed
 with SIGKILL twice mid-render (and restarted, as its service would be), one gunicorn
-worker is killed mid-load, and on PostgreSQL every app connection is terminated once.
+worker is killed mid-load and another as one patient's signature commits, and on
+PostgreSQL every app connection is terminated once.
 A tablet whose answer is lost, or that is asked to try again, taps Sign again (up to three
 times) and then looks at the welcome screen, as a patient would.
 
@@ -39,6 +40,7 @@ from tests.chaos.cluster import (  # noqa: E402
 from tests.chaos.tablet import Lost, Tablet  # noqa: E402
 
 SAVED = "Your signed form has been saved."
+KILLED_AT_SIGN = 9  # the patient whose Sign kills a gunicorn worker after the commit
 
 
 class Day:
@@ -66,9 +68,12 @@ class Day:
                         self.lost_answers += 1
             form = tablet.sign_form(name)
             finished = False
-            for _attempt in range(4):
+            for attempt in range(4):
+                # One patient's Sign kills its gunicorn worker the moment the record is
+                # committed, before the answer: the worst moment for a worker to die.
+                chaos = "kill-after-commit" if number == KILLED_AT_SIGN and not attempt else None
                 try:
-                    answer = tablet.sign(name, form=form)
+                    answer = tablet.sign(name, form=form, chaos=chaos)
                 except Lost:
                     with self.lock:
                         self.lost_answers += 1
@@ -130,6 +135,7 @@ class Day:
             self.note(f"terminated {count} app connections (pg_terminate_backend)")
 
 
+
 def reset_postgresql(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as connection:
@@ -161,7 +167,7 @@ def main() -> None:
     started = time.monotonic()
     try:
         cluster.start_gunicorn()
-        cluster.start_worker()
+        cluster.wait_ready(cluster.start_worker())  # running before the first patient, as usual
         chaos = threading.Thread(target=day.chaos, args=(postgresql,), daemon=True)
         chaos.start()
         with ThreadPoolExecutor(max_workers=args.at_once) as pool:

@@ -4,7 +4,8 @@ Configured from the environment like production (DATABASE_URL, SECRET_KEY, PDF_R
 nothing here reaches into the package's modules, so the tests keep working as it is
 reorganised. The switches:
 
-- `CHAOS_DIR`: every PDF render appends "<pid> <time>" to `renders.log` there as it starts,
+- `CHAOS_DIR`: each process appends its pid to `ready.log` there once it has loaded the
+  app; every PDF render appends "<pid> <time>" to `renders.log` there as it starts,
   so a test knows a render is under way in a given process, and then waits the first delay
   listed in `render-delays` (one number a line, taken by the render that starts next, in
   any process), or `CHAOS_RENDER_DELAY` seconds when that list is empty: a slow render.
@@ -122,6 +123,9 @@ def _forget_record_insert(session):
 
 
 app = create_app()
+if _chaos_dir() is not None:  # this process has loaded the app: it is ready to work
+    with open(_chaos_dir() / "ready.log", "a") as ready:
+        ready.write(f"{os.getpid()}\n")
 
 
 @app.before_request

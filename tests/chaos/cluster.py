@@ -116,6 +116,17 @@ class Cluster:
         children = Path(f"/proc/{pid}/task/{pid}/children")
         return [int(child) for child in children.read_text().split()]
 
+    def wait_ready(self, process: subprocess.Popen, timeout: float = 120) -> None:
+        """Until the process has loaded the app (tests/chaos/chaos_app.py says so)."""
+        path = self.workdir / "ready.log"
+
+        def ready():
+            if process.poll() is not None:
+                raise RuntimeError(f"process {process.pid} exited")
+            return path.exists() and str(process.pid) in path.read_text().split()
+
+        self.wait_for(ready, timeout, f"process {process.pid} to load the app")
+
     def start_worker(self, render_delay: float = 0, poll: float = 0.2) -> subprocess.Popen:
         number = len(self.workers)
         with open(self.workdir / f"worker-{number}.log", "ab") as log:
