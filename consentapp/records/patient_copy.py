@@ -1,9 +1,10 @@
 """The patient's own copy: a single-use, short-lived link to their signed PDF.
 
-The link holds a token and nothing else: a keyed hash of the record id that only the app's
-secret key can make, one per record. Only the token's SHA-256 is stored, with the record it
-opens, when it expires and when it was used. Using it is one atomic UPDATE that
-only an unused, unexpired link matches, so two phones racing for the same link get one copy.
+The link holds a token and nothing else: one per record, a keyed hash (link_token) that
+takes the app's secret key and the database together to make. Only the token's SHA-256 is
+stored, with the record it opens, when it expires and when it was used. Using it is one
+atomic UPDATE that only an unused, unexpired link matches, so two phones racing for the
+same link get one copy.
 """
 
 import base64
@@ -16,7 +17,7 @@ from sqlalchemy import select, update
 
 from ..database import insert_if_missing
 from ..extensions import db
-from ..models import Actor, EventKind, PatientCopyLink, RecordPdf, utcnow
+from ..models import Actor, ConsentRecord, EventKind, PatientCopyLink, RecordPdf, utcnow
 from .events import append_event
 
 # A token is 43 characters (32 bytes, URL-safe base64); anything much longer is not ours.
@@ -35,18 +36,21 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def link_token(record_id: str, secret_key: str) -> str:
-    """The token of the record's finish-screen link: derived (HMAC with the app's secret key)
-    rather than drawn at random, so the finish screen shown twice (a double tap, a retry
-    after a lost answer) shows the same single-use link, never a second one."""
-    digest = hmac.new(secret_key.encode(), f"patient-copy:{record_id}".encode(), hashlib.sha256)
+def link_token(record: ConsentRecord, secret_key: str) -> str:
+    """The token of the record's finish-screen link: derived rather than drawn at random, so
+    the finish screen shown twice (a double tap, a retry after a lost answer) shows the same
+    single-use link, never a second one. An HMAC, with the app's secret key, of the record
+    id and its submission key (the draft's random id, never shown anywhere): neither the
+    database alone nor the key alone can make it."""
+    message = f"patient-copy:{record.id}:{record.submission_key}".encode()
+    digest = hmac.new(secret_key.encode(), message, hashlib.sha256)
     return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
 
 
 def issue(record_id: str, minutes: float, secret_key: str) -> str:
     """The record's link, valid for `minutes` from when it was first issued; returns the
     token (commits)."""
-    token = link_token(record_id, secret_key)
+    token = link_token(db.session.get(ConsentRecord, record_id), secret_key)
     now = utcnow()
     insert_if_missing(PatientCopyLink, {
         "token_sha256": _digest(token), "record_id": record_id, "created_at": now,

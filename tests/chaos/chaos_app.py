@@ -7,8 +7,9 @@ reorganised. The switches:
 - `CHAOS_DIR`: each process appends its pid to `ready.log` there once it has loaded the
   app; every PDF render appends "<pid> <time>" to `renders.log` there as it starts,
   so a test knows a render is under way in a given process, and then waits the first delay
-  listed in `render-delays` (one number a line, taken by the render that starts next, in
-  any process), or `CHAOS_RENDER_DELAY` seconds when that list is empty: a slow render.
+  listed in `render-delays` (one a line, taken by the render that starts next, in any
+  process: a number of seconds, or `gate:NAME`, until a file NAME appears there), or
+  `CHAOS_RENDER_DELAY` seconds when that list is empty: a slow render.
 - The request header `X-Chaos` on one request:
   - `kill-after-commit`: the process dies (SIGKILL) the moment a transaction that wrote a
     consent record has committed, before anything else happens in the request;
@@ -42,8 +43,8 @@ def _chaos_dir() -> Path | None:
     return Path(folder) if folder else None
 
 
-def _next_render_delay(folder: Path | None) -> float:
-    default = float(os.environ.get("CHAOS_RENDER_DELAY") or 0)
+def _next_render_delay(folder: Path | None) -> str:
+    default = os.environ.get("CHAOS_RENDER_DELAY") or "0"
     if folder is None:
         return default
     schedule = folder / "render-delays"
@@ -53,7 +54,18 @@ def _next_render_delay(folder: Path | None) -> float:
         if not lines:
             return default
         schedule.write_text("\n".join(lines[1:]))
-        return float(lines[0])
+        return lines[0]
+
+
+def _wait(delay: str, folder: Path | None) -> None:
+    """A number of seconds, or "gate:NAME": until the file NAME appears in CHAOS_DIR."""
+    if delay.startswith("gate:"):
+        gate = folder / delay.removeprefix("gate:")
+        deadline = time.monotonic() + 120
+        while not gate.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    elif float(delay):
+        time.sleep(float(delay))
 
 
 _real_write_pdf = weasyprint.HTML.write_pdf
@@ -64,9 +76,7 @@ def _slow_write_pdf(self, *args, **kwargs):
     if folder is not None:
         with open(folder / "renders.log", "a") as log:
             log.write(f"{os.getpid()} {time.time():.3f}\n")
-    delay = _next_render_delay(folder)
-    if delay:
-        time.sleep(delay)
+    _wait(_next_render_delay(folder), folder)
     return _real_write_pdf(self, *args, **kwargs)
 
 

@@ -176,7 +176,7 @@ class Cluster:
 
     def forget_renders(self) -> None:
         """Start the list of renders (and of their delays) afresh."""
-        for name in ("renders.log", "render-delays"):
+        for name in ("renders.log", "render-delays", "first-render"):
             (self.workdir / name).unlink(missing_ok=True)
 
     def wait_for(self, condition, timeout: float, what: str, interval: float = 0.05):
@@ -188,9 +188,13 @@ class Cluster:
             time.sleep(interval)
         raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
-    def schedule_render_delays(self, *seconds: float) -> None:
-        """The next renders to start (in any process) wait these delays, in order."""
-        (self.workdir / "render-delays").write_text("\n".join(str(s) for s in seconds))
+    def schedule_render_delays(self, *delays: float | str) -> None:
+        """The next renders to start (in any process) wait these, in order: seconds, or
+        "gate:NAME" for a render held until open_gate(NAME)."""
+        (self.workdir / "render-delays").write_text("\n".join(str(d) for d in delays))
+
+    def open_gate(self, name: str) -> None:
+        (self.workdir / name).touch()
 
     def scalar(self, sql: str, **params):
         with self.engine.connect() as connection:
