@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import ConsentRecord, EventKind, RecordEvent, RecordStatus, RenderJob
+from ..models import ConsentRecord, EventKind, PhotoKind, RecordEvent, RecordStatus, RenderJob
 from .events import append_event, hold_chain_head
 from .jobs import after_commit
 from .signature import Signature
@@ -26,9 +26,9 @@ MEANINGS = {
 }
 COUNTERSIGN_STATEMENT = "I explained this procedure and answered the patient's questions."
 PHOTO_WITHDRAWAL_MEANINGS = {
-    "clinical": "The patient withdrew consent to clinical before-and-after photos: take no "
+    PhotoKind.CLINICAL: "The patient withdrew consent to clinical before-and-after photos: take no "
     "more photos for their record.",
-    "marketing": "The patient withdrew consent to the use of their photos in marketing: do "
+    PhotoKind.MARKETING: "The patient withdrew consent to the use of their photos in marketing: do "
     "not use them to show the clinic's work.",
 }
 

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 
 from sqlalchemy import select, update
 
@@ -24,7 +25,7 @@ from .events import append_event
 MAX_TOKEN_LENGTH = 64
 
 
-class LinkState:
+class LinkState(StrEnum):
     READY = "ready"
     PREPARING = "preparing"  # valid, but the PDF is not rendered yet
     USED = "used"

@@ -18,7 +18,7 @@ from ...records.events import append_event
 from ...records.fhir import build_bundle
 from ...records.jobs import pending_job_for
 from ..access import requires
-from ..forms import CountersignForm, PhotoWithdrawalForm, ReviewForm, WithdrawalForm
+from ..forms import CountersignForm, ReviewForm, WithdrawalForm
 
 # A PDF shown in the browser's own viewer (to print it): the app's page policy would stop
 # Chrome's viewer from embedding the file, so this response allows exactly that and no more.
@@ -71,7 +71,6 @@ def render_record(item: ConsentRecord, *, status_code: int = 200, refusal: str |
         signature_error=signature_error,
         withdrawal_form=withdrawal_form or WithdrawalForm(),
         photos=photo_consents(item, events, current_app.config["CLINIC_TIMEZONE"]),
-        photo_withdrawal_form=PhotoWithdrawalForm(),
     )
     return page, status_code
 
