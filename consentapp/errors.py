@@ -6,8 +6,24 @@ from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
+from .database import dispatch_retrying_once
+
+# The try-again page as it is when even rendering a template fails.
+TRY_AGAIN_HTML = (
+    '<!doctype html><html lang="en"><title>Please try again</title><h1>Please try again</h1>'
+    "<p>We could not finish this just now. Please wait a moment and try again.</p></html>"
+)
+
 
 class ConsentFlask(Flask):
+    def full_dispatch_request(self):
+        """A request that lost its database connection is tried once more, or answered with
+        the app's own "please try again" page, never a bare 500 (database.py)."""
+        return dispatch_retrying_once(
+            super().full_dispatch_request,
+            give_up=lambda: self.finalize_request(_try_again(), from_error_handler=True),
+        )
+
     def log_exception(self, exc_info) -> None:
         """Log where it failed but not the exception's message: it may quote patient answers
         (a database error quotes the values it could not store)."""
@@ -52,6 +68,21 @@ def _too_many(error):
         _("Too many attempts"),
         _("There were too many attempts in a short time. Please wait a minute and try again."),
     )
+
+
+def _try_again():
+    """A request that lost its database connection (503: it may well work in a moment).
+    The page needs no database, and falls back to plain HTML should anything else fail."""
+    try:
+        page = render_template(
+            "errors/error.html",
+            title=_("Please try again"),
+            message=_("We could not finish this just now. Please wait a moment and try "
+                      "again. Nothing you already saved was lost."),
+        )
+    except Exception:
+        page = TRY_AGAIN_HTML
+    return page, 503, {"Retry-After": "5"}
 
 
 def _server_error(error):

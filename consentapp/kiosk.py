@@ -11,15 +11,17 @@ record the finish screen shows, and the patient's language (i18n.py).
 """
 
 import secrets
+from datetime import timedelta
 
 from blinker import Namespace
 from flask import current_app, redirect, session, url_for
 
 from . import i18n
 from .extensions import db
-from .models import PatientDraft
+from .models import PatientDraft, RecordOutcome, utcnow
 from .procedures import catalog
 from .procedures.loader import LoadedDefinition
+from .records.commit import recently_committed
 
 DRAFT_KEY = "draft_id"
 FINISHED_KEY = "finished"
@@ -74,6 +76,35 @@ def finish(info: dict) -> None:
 
 def take_finished() -> dict | None:
     return session.pop(FINISHED_KEY, None)
+
+
+def finish_due() -> bool:
+    """The finish screen is waiting to be shown to this browser."""
+    return FINISHED_KEY in session
+
+
+def signed_meanwhile(draft_id: str) -> bool:
+    """Whether the draft this browser points at, now gone, became a record moments ago; if
+    so the finish screen is due (finish) and True.
+
+    That is what a lost answer leaves: the tablet sent Sign, the record was committed (and
+    the draft deleted with it), but the answer never arrived (the server died, the Wi-Fi
+    dropped), so the cookie still names the draft. Its next request then shows "your form
+    was saved" instead of an empty form to sign again. Only within PATIENT_IDLE_RESET_SECONDS
+    of the record: a tablet left alone longer may be in the next patient's hands. The
+    record is found by its submission key, the draft's random id; the session gains its
+    record id, nothing about the patient.
+    """
+    window = timedelta(seconds=current_app.config["PATIENT_IDLE_RESET_SECONDS"])
+    record = recently_committed(draft_id, since=utcnow() - window)
+    if record is None:
+        return False
+    finish({
+        "kind": "signed" if record.is_signed else RecordOutcome.NOT_ELIGIBLE,
+        "definition": record.definition_sha256,
+        "record": record.id,
+    })
+    return True
 
 
 def forget_finished() -> None:

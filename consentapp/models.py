@@ -422,6 +422,11 @@ class RenderJob(db.Model):
     status: Mapped[str] = mapped_column(String(16), default=JobStatus.PENDING, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     claimed_at: Mapped[datetime | None]
+    # The claim: a random token its holder alone knows, and until when it holds the job.
+    # The holder renews the lease while it renders; a lapsed lease frees the job for any
+    # worker, and only the holder of the current claim may store its PDF (records.service).
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     # The exception's type only: a message could quote patient text.
     last_error: Mapped[str | None] = mapped_column(String(200))

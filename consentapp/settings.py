@@ -71,6 +71,8 @@ IDLE_PROBLEM = (
 PROBLEMS = {
     "PDF_RENDER_MODE": "PDF_RENDER_MODE must be one of: inline, thread, worker.",
     "STAFF_IDLE_MINUTES": "STAFF_IDLE_MINUTES must be a positive number of minutes.",
+    "PDF_RENDER_LEASE_SECONDS":
+        "PDF_RENDER_LEASE_SECONDS must be a positive number of seconds (for example 30).",
     "PATIENT_COPY_MINUTES":
         "PATIENT_COPY_MINUTES must be a positive number of minutes (for example 15).",
     "PATIENT_IDLE_WARNING_SECONDS": IDLE_PROBLEM,
@@ -107,6 +109,9 @@ class Settings(BaseSettings):
     PDF_PAGE_SIZE: PageSize = PageSize.LETTER
     FORMS_DIR: Path = Field(DEFAULT_FORMS_DIR, validation_alias="CONSENT_FORMS_DIR")
     PDF_RENDER_MODE: RenderMode = RenderMode.THREAD
+    # A render job is held by its worker for this long, renewed while it renders: a worker
+    # that dies lets its job go within this long, for any other worker to take over.
+    PDF_RENDER_LEASE_SECONDS: float = Field(30, gt=0)
     RATELIMIT_STORAGE_URI: str = "memory://"
     # Failed staff sign-ins allowed per account and per client address.
     STAFF_LOGIN_LIMIT_PER_ACCOUNT: str = "5 per 15 minutes"

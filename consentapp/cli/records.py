@@ -43,16 +43,20 @@ def audit_check() -> None:
 
 
 @records_cli.command("rerender")
-def rerender() -> None:
-    """Render every PDF still owed: pending and failed jobs, and records without any PDF."""
+@click.option("--wait", "wait_seconds", type=click.FloatRange(min=0),
+              help="Seconds to wait for jobs other workers hold (default: one render lease "
+                   "and half a minute).")
+def rerender(wait_seconds: float | None) -> None:
+    """Render every PDF still owed: pending and failed jobs, jobs of workers that died, and
+    records without any PDF. Exits 1 if any is still not rendered."""
     owed = jobs.queue_owed()
-    stored = 0
-    while batch := jobs.process_pending():
-        stored += batch
+    if wait_seconds is None:
+        wait_seconds = jobs.lease().total_seconds() + 30
+    stored = jobs.render_all_owed(wait_seconds)
     left = jobs.not_done_count()
     click.echo(
-        f"stored {stored} PDF(s); retried {owed.retried} failed job(s); queued {owed.queued} "
-        f"record(s) that had none; {left} still not rendered"
+        f"stored {stored} PDF(s); retried {owed.retried} failed or abandoned job(s); queued "
+        f"{owed.queued} record(s) that had none; {left} still not rendered"
     )
     if left:
         raise SystemExit(1)

@@ -38,9 +38,9 @@ def _absolute(path: str) -> str:
 
 
 def for_finish_screen(record_id: str) -> dict:
-    """A new single-use link for the record, as a URL and a QR code to draw."""
+    """The record's single-use link, as a URL and a QR code to draw (the same each time)."""
     minutes = current_app.config["PATIENT_COPY_MINUTES"]
-    token = patient_copy.issue(record_id, minutes)
+    token = patient_copy.issue(record_id, minutes, current_app.config["SECRET_KEY"])
     url = _absolute(url_for("patient.copy", token=token))
     return {"url": url, "qr": qr_code(url), "minutes": minutes}
 

@@ -89,18 +89,24 @@ def is_stale(draft: PatientDraft, now: datetime | None = None) -> bool:
 
 
 def current_draft() -> PatientDraft | None:
-    """This browser's draft, or None; a stale one is deleted and the patient told why."""
+    """This browser's draft, or None; a stale one is deleted and the patient told why, and
+    one that was signed moments ago leaves the finish screen due (kiosk.finish_due)."""
     draft_id = kiosk.draft_id()
     if not draft_id:
         return None
     draft = db.session.get(PatientDraft, draft_id)
-    if draft is not None and is_stale(draft):
+    if draft is None:
+        # Purged, or signed (the signing transaction deletes it) and the answer lost: then
+        # the finish screen is due (kiosk.signed_meanwhile).
+        kiosk.forget_draft()
+        kiosk.signed_meanwhile(draft_id)
+        return None
+    if is_stale(draft):
         db.session.delete(draft)
         db.session.commit()
         flash(str(TIMED_OUT_MESSAGE))  # the session stores text, not a lazy string
-        draft = None
-    if draft is None:
         kiosk.forget_draft()
+        return None
     return draft
 
 

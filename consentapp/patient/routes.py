@@ -8,7 +8,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import force_locale, get_locale
 
 from .. import i18n, kiosk
+from ..extensions import db
+from ..models import ConsentRecord
 from ..procedures import catalog
+from ..procedures.answers import for_the_patient
+from ..procedures.eligibility import stored_reasons
 from ..webforms import ContinueForm
 from . import copy_link, steps
 from .draft import TIMED_OUT_MESSAGE, current_draft, touch
@@ -19,13 +23,16 @@ def _language() -> str:
 
 
 def welcome():
+    has_draft = current_draft() is not None
+    if not has_draft and kiosk.finish_due():  # signed, and the answer that said so lost
+        return redirect(url_for(".finished"))
     procedures = [item.definition for item in catalog.offered(_language())]
     return render_template(
         "patient/welcome.html",
         procedures=procedures,
         languages=i18n.OWN_NAMES,
         form=ContinueForm(),
-        has_draft=current_draft() is not None,
+        has_draft=has_draft,
         patient_mode=kiosk.in_patient_mode(),
     )
 
@@ -81,7 +88,8 @@ def still_here():
 def step(key: str):
     draft = current_draft()
     if draft is None:
-        return redirect(url_for(".welcome"))
+        # A tap (Sign again, say) on a draft signed meanwhile finds the finish screen.
+        return redirect(url_for(".finished" if kiosk.finish_due() else ".welcome"))
     definition = catalog.definition_for(draft.definition_sha256)
     # Every screen of the journey, its messages and its <html lang> speak the language of
     # the definition the patient started with, so the page never mixes two languages.
@@ -94,15 +102,19 @@ def finished():
     if not info:
         return redirect(url_for(".welcome"))
     definition = catalog.definition_for(info["definition"])
-    link = care_shown = None
-    if info.get("record"):
-        # Made when the screen is shown: a reload finds the session emptied and no new link.
+    link = care_shown = reasons = None
+    if info["kind"] == "signed":
+        # The record's one link, the same however often this screen is shown (a double tap,
+        # a lost answer); a reload finds the session emptied and the welcome screen.
         link = copy_link.for_finish_screen(info["record"])
         care_shown = copy_link.care_of(info["record"], definition)
+    else:  # screened out, and the answer that said so was lost (kiosk.signed_meanwhile)
+        stored = db.session.get(ConsentRecord, info["record"]).outcome_reasons
+        reasons = for_the_patient(definition, stored_reasons(stored))
     with force_locale(definition.language):
         return steps.clearing_site_data(render_template(
             "patient/finished.html", kind=info["kind"], definition=definition, copy=link,
-            care=care_shown, form=ContinueForm(),
+            care=care_shown, reasons=reasons, form=ContinueForm(),
         ))
 
 

@@ -437,6 +437,8 @@ def _submission(
 
 
 def _commit(submission: Submission, definition: Definition) -> str:
+    """Commit the record (the draft is deleted with it); a second tap on the same draft, or
+    the tablet retrying after a lost answer, finds the first record instead."""
     try:
         record_id = commit.commit_record(definition, submission).id
     except AlreadySubmitted as already:

@@ -5,8 +5,9 @@ from threading import Lock
 
 from flask import current_app
 
+from ..database import insert_if_missing
 from ..extensions import db
-from ..models import DefinitionSnapshot
+from ..models import DefinitionSnapshot, utcnow
 from .loader import DefinitionError, LoadedDefinition, definition_files, load_all, parse_definition
 from .schema import Definition
 
@@ -53,20 +54,20 @@ def offered(language: str) -> list[LoadedDefinition]:
     return sorted((item for item in items if item), key=lambda item: item.definition.title)
 
 
-def snapshot(item: LoadedDefinition) -> DefinitionSnapshot:
-    """Store the exact definition text once, so records can point at it forever."""
-    existing = db.session.get(DefinitionSnapshot, item.sha256)
-    if existing is not None:
-        return existing
-    row = DefinitionSnapshot(
-        sha256=item.sha256,
-        slug=item.definition.slug,
-        version=item.definition.version,
-        language=item.definition.language,
-        source=item.source,
-    )
-    db.session.add(row)
-    return row
+def snapshot(item: LoadedDefinition) -> None:
+    """Store the exact definition text once, so records can point at it forever (the
+    caller commits). Tablets starting together on a new definition all insert it: the
+    first one wins and the others find it there."""
+    if db.session.get(DefinitionSnapshot, item.sha256) is not None:
+        return
+    insert_if_missing(DefinitionSnapshot, {
+        "sha256": item.sha256,
+        "slug": item.definition.slug,
+        "version": item.definition.version,
+        "language": item.definition.language,
+        "source": item.source,
+        "first_seen_at": utcnow(),
+    }, key=["sha256"])
 
 
 _parsed: dict[str, Definition] = {}

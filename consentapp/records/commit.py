@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from ..clinic_time import clinic_today
@@ -21,6 +21,7 @@ from ..models import (
     Actor,
     ConsentRecord,
     EventKind,
+    PatientDraft,
     RecordOutcome,
     RenderJob,
     SignatureMethod,
@@ -68,7 +69,8 @@ class Submission:
 
 
 class AlreadySubmitted(Exception):
-    """This draft was committed before (a double tap on Sign); carries the first record's id."""
+    """This draft was committed before (a double tap on Sign, or the tablet retrying after
+    a lost answer); carries the first record's id."""
 
     def __init__(self, record_id: str):
         super().__init__(record_id)
@@ -179,7 +181,11 @@ def check(definition: Definition, submission: Submission, outcome: str, age: int
 
 def commit_record(definition: Definition, submission: Submission) -> ConsentRecord:
     """Check the submission, then write the record, its first event, its listing and its
-    render job in one transaction."""
+    render job in one transaction, which also deletes the draft it came from.
+
+    Idempotent per draft: a submission whose key is already a record's raises
+    AlreadySubmitted with that record's id, also when two arrive at the same moment.
+    """
     # The rules run a last time here, on the clinic's date, which the record keeps: this is
     # the outcome stored, and it can be worked out again from the record alone.
     screened_on = clinic_today()
@@ -187,6 +193,9 @@ def commit_record(definition: Definition, submission: Submission) -> ConsentReco
     eligibility = evaluate(definition, submission.answers, age=age)
     check(definition, submission, eligibility.outcome, age)
     signed = submission.signature_method is not None
+    already = _record_of_submission(submission.submission_key)
+    if already is not None:  # a second tap, or the tablet retrying after a lost answer
+        raise AlreadySubmitted(already)
     now = utcnow()
     record = ConsentRecord(
         submission_key=submission.submission_key,
@@ -222,27 +231,47 @@ def commit_record(definition: Definition, submission: Submission) -> ConsentReco
         if signed and submission.clinic_contact is not None and tells_patient_to_call(definition)
         else None,
     )
-    db.session.add(record)
-    db.session.flush()
-    append_event(
-        record.id,
-        EventKind.SIGNED if signed else EventKind.SCREENED_OUT,
-        Actor.PATIENT,
-        {"outcome": eligibility.outcome, "address": submission.address},
-        at=now,
-    )
-    add_listing(record)
-    db.session.add(RenderJob(record_id=record.id))
     try:
+        # The INSERT comes first: a concurrent tap on the same draft waits here for the
+        # first one's commit and then fails on the unique submission key, before it takes
+        # the event chain's lock.
+        db.session.add(record)
+        db.session.flush()
+        append_event(
+            record.id,
+            EventKind.SIGNED if signed else EventKind.SCREENED_OUT,
+            Actor.PATIENT,
+            {"outcome": eligibility.outcome, "address": submission.address},
+            at=now,
+        )
+        add_listing(record)
+        db.session.add(RenderJob(record_id=record.id))
+        # The draft the answers came from (its id is the submission key) goes in the same
+        # transaction: once the record exists, no second copy of the answers waits on the
+        # server, whatever becomes of this request.
+        db.session.execute(
+            delete(PatientDraft).where(PatientDraft.id == submission.submission_key)
+        )
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        existing = db.session.scalar(
-            select(ConsentRecord.id).where(
-                ConsentRecord.submission_key == submission.submission_key
-            )
-        )
+        existing = _record_of_submission(submission.submission_key)
         if existing is None:
             raise
         raise AlreadySubmitted(existing) from None
     return record
+
+
+def _record_of_submission(submission_key: str) -> str | None:
+    return db.session.scalar(
+        select(ConsentRecord.id).where(ConsentRecord.submission_key == submission_key)
+    )
+
+
+def recently_committed(submission_key: str, since: datetime) -> ConsentRecord | None:
+    """The record committed from this submission (draft) at or after `since`, if any."""
+    return db.session.scalar(
+        select(ConsentRecord).where(
+            ConsentRecord.submission_key == submission_key, ConsentRecord.completed_at >= since
+        )
+    )

@@ -5,11 +5,14 @@ and a render job queued, all in one transaction. The signed PDF is never changed
 renders the record with its events as the next PDF version, and every earlier version stays.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import ConsentRecord, EventKind, PhotoKind, RecordEvent, RecordStatus, RenderJob
-from .events import append_event
+from .events import append_event, hold_chain_head
 from .jobs import after_commit
 from .signature import Signature
 from .status import set_status, status_after
@@ -59,12 +62,32 @@ def _require_open(record: ConsentRecord, doing: str) -> None:
         raise DecisionRefused(f"Consent was withdrawn, so this record cannot be {doing}.")
 
 
-def _record(record: ConsentRecord, kind: str, actor: StaffActor, details: dict) -> RecordEvent:
+def _record(
+    record: ConsentRecord, kind: str, actor: StaffActor, details: dict, check: Callable[[], None]
+) -> RecordEvent:
+    """Check the decision against the record's newest events and add it, in one transaction.
+
+    The check runs again once the event chain's lock is held: two decisions sent at the same
+    moment (two clinicians, a double click) are then judged one after the other, so a record
+    is never countersigned twice or reviewed after its withdrawal, and the listing's status
+    is derived from every event, the other decision's included.
+    """
+    check()  # the usual refusal, before taking any lock
     record_id = record.id
-    kinds = [event.kind for event in record.events] + [kind]
+    hold_chain_head()
+    db.session.expire(record, ["events"])
+    try:
+        check()
+    except DecisionRefused:
+        db.session.rollback()
+        raise
     event = append_event(
         record_id, kind, actor.email, {**details, "role": actor.role, "address": actor.address}
     )
+    kinds = db.session.scalars(
+        select(RecordEvent.kind).where(RecordEvent.record_id == record_id)
+        .order_by(RecordEvent.id)
+    ).all()
     set_status(record_id, status_after(record.outcome, kinds))
     db.session.add(RenderJob(record_id=record_id))
     db.session.commit()
@@ -75,31 +98,31 @@ def _record(record: ConsentRecord, kind: str, actor: StaffActor, details: dict) 
 def review(record: ConsentRecord, actor: StaffActor, *, decision: str, note: str) -> RecordEvent:
     if decision not in MEANINGS:
         raise DecisionRefused("Please choose approve or decline.")
-    _require_open(record, "reviewed")
     return _record(record, decision, actor, {
         "clinician_name": actor.name, "meaning": MEANINGS[decision], "note": note,
-    })
+    }, check=lambda: _require_open(record, "reviewed"))
 
 
 def countersign(
     record: ConsentRecord, actor: StaffActor, *, typed_name: str, signature: Signature | None
 ) -> RecordEvent:
-    _require_open(record, "countersigned")
-    if is_countersigned(record):
-        raise DecisionRefused("This record is already countersigned.")
+    def check() -> None:
+        _require_open(record, "countersigned")
+        if is_countersigned(record):
+            raise DecisionRefused("This record is already countersigned.")
+
     return _record(record, EventKind.COUNTERSIGNED, actor, {
         "clinician_name": typed_name,
         "account_name": actor.name,
         "statement": COUNTERSIGN_STATEMENT,
         "signature": signature.as_dict() if signature else None,
-    })
+    }, check=check)
 
 
 def withdraw(record: ConsentRecord, actor: StaffActor, *, reason: str) -> RecordEvent:
-    _require_open(record, "withdrawn")
     return _record(record, EventKind.WITHDRAWN, actor, {
         "reason": reason, "recorded_by_name": actor.name,
-    })
+    }, check=lambda: _require_open(record, "withdrawn"))
 
 
 def photo_consent_in_force(record: ConsentRecord, which: str) -> bool:
@@ -117,11 +140,16 @@ def withdraw_photo_consent(record: ConsentRecord, actor: StaffActor, *, which: s
     """One photo consent withdrawn; the consent to treatment stands (or not) as it was."""
     if which not in PHOTO_WITHDRAWAL_MEANINGS:
         raise DecisionRefused("Please choose which photo consent the patient withdrew.")
-    if not record.is_signed:
-        raise DecisionRefused("This record was never signed, so it has no photo consent.")
-    if not photo_consent_in_force(record, which):
-        raise DecisionRefused("That photo consent is not in force, so it cannot be withdrawn.")
+
+    def check() -> None:
+        if not record.is_signed:
+            raise DecisionRefused("This record was never signed, so it has no photo consent.")
+        if not photo_consent_in_force(record, which):
+            raise DecisionRefused(
+                "That photo consent is not in force, so it cannot be withdrawn."
+            )
+
     return _record(record, EventKind.PHOTO_CONSENT_WITHDRAWN, actor, {
         "photo_consent": which, "meaning": PHOTO_WITHDRAWAL_MEANINGS[which],
         "recorded_by_name": actor.name,
-    })
+    }, check=check)

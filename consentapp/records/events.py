@@ -22,9 +22,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from ..database import insert_if_missing
 from ..extensions import db
 from ..models import EventChainHead, RecordEvent, utcnow
 
@@ -64,33 +63,42 @@ def _hash_of(event: RecordEvent) -> str:
     )
 
 
-def _lock_chain_head() -> str:
+def _lock_chain_head(*, counting: bool = True) -> str:
     """Take the chain head's lock for this transaction and return the newest event's hash.
 
     The UPDATE comes first because it takes a write lock on both databases (SELECT ... FOR
     UPDATE is a no-op on SQLite), so no other transaction can read the same head meanwhile.
+    An append counts itself in the head as it locks it; `counting=False` only takes the
+    lock (hold_chain_head).
     """
     bump = (
         update(EventChainHead)
         .where(EventChainHead.id == _HEAD_ID)
-        .values(event_count=EventChainHead.event_count + 1)
+        .values(event_count=EventChainHead.event_count + (1 if counting else 0))
     )
     if db.session.execute(bump).rowcount == 0:
         # No head row (the migration makes one; an emptied table does not have it): start
         # the chain. Several first appends may race here, so the insert yields to a winner
         # and everyone then takes the lock through the same UPDATE.
-        dialect_insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else (
-            sqlite_insert
-        )
-        db.session.execute(
-            dialect_insert(EventChainHead)
-            .values(id=_HEAD_ID, last_hash=GENESIS_HASH, last_event_id=None, event_count=0)
-            .on_conflict_do_nothing(index_elements=["id"])
+        insert_if_missing(
+            EventChainHead,
+            {"id": _HEAD_ID, "last_hash": GENESIS_HASH, "last_event_id": None, "event_count": 0},
+            key=["id"],
         )
         db.session.execute(bump)
     return db.session.execute(
         select(EventChainHead.last_hash).where(EventChainHead.id == _HEAD_ID)
     ).scalar_one()
+
+
+def hold_chain_head() -> None:
+    """Take the lock every append takes, now, until this transaction ends.
+
+    For a writer that must decide what to write from the newest events: once it holds the
+    lock no other event can be appended, so what it reads next is final. (Event ids are
+    handed out under this lock too, so they follow the order in which events committed.)
+    """
+    _lock_chain_head(counting=False)
 
 
 def events_of(record_id: str, *, through: int | None = None) -> list[RecordEvent]:

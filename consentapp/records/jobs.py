@@ -6,6 +6,14 @@ to make. A worker claims a job atomically, renders and seals the record's next P
 from the stored record, stores it and marks the job done; a failure leaves the job pending
 for a retry (up to MAX_ATTEMPTS), and the record is never touched.
 
+A claim is a lease (PDF_RENDER_LEASE_SECONDS) that its worker renews while it renders
+(LeaseKeeper), and a token only that worker knows. A worker that dies (killed, or cut off
+from the database) stops renewing, and its job is free again within one lease for any live
+worker or `records rerender`; a live worker's job is never taken from it, so no job is
+rendered twice at once; and should a frozen worker wake up past its lease, its PDF is
+refused, because only the holder of the current claim may store one. Versions follow the
+events they show, however many workers render one record at once (render_and_store).
+
 The same loop (RenderWorker) runs as a background thread of each app process (the "thread"
 render mode) and in the foreground under `flask --app wsgi worker`. Housekeeping of other
 parts of the app (the patient side's purge of abandoned drafts) rides on it: they register a
@@ -15,21 +23,31 @@ it is the one loop every deployment runs.
 
 import hashlib
 import logging
+import secrets
 import threading
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from ..extensions import db
-from ..models import Actor, ConsentRecord, EventKind, JobStatus, RecordPdf, RenderJob, utcnow
+from ..models import (
+    Actor,
+    ConsentRecord,
+    EventKind,
+    JobStatus,
+    RecordEvent,
+    RecordPdf,
+    RenderJob,
+    utcnow,
+)
 from ..settings import RenderMode
 from .document import document_for
-from .events import append_event, events_of
+from .events import append_event, events_of, hold_chain_head
 from .render import RENDERER, render_pdf
 from .seal import seal_for_app
 from .verification import code_for, remember_code
@@ -37,8 +55,6 @@ from .verification import code_for, remember_code
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-# A job claimed longer ago than this belongs to a worker that died; it may be claimed again.
-CLAIM_LEASE = timedelta(minutes=5)
 _HOUSEKEEPING = "consent_housekeeping"
 _THREAD = "consent_render_worker"
 
@@ -48,22 +64,74 @@ def without_messages(exc: BaseException) -> str:
     return "".join(traceback.format_tb(exc.__traceback__))
 
 
-def render_and_store(record: ConsentRecord) -> RecordPdf:
+class LostClaim(Exception):
+    """Another worker holds the job now (this one's lease lapsed): its PDF is not stored."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A render job held by this worker: `token` is its proof, known to it alone."""
+
+    job_id: int
+    record_id: str
+    token: str
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=float(current_app.config["PDF_RENDER_LEASE_SECONDS"]))
+
+
+def _newest_version(record_id: str) -> tuple[int, int | None]:
+    """The record's newest stored PDF version and the last event it shows (0, None: none)."""
+    version = db.session.scalar(
+        select(func.max(RecordPdf.version)).where(RecordPdf.record_id == record_id)
+    )
+    if version is None:
+        return 0, None
+    details = db.session.scalar(
+        select(RecordEvent.details)
+        .where(RecordEvent.record_id == record_id, RecordEvent.kind == EventKind.PDF_RENDERED)
+        .order_by(RecordEvent.id.desc())
+        .limit(1)
+    )
+    return version, (details or {}).get("events_through")
+
+
+def render_and_store(record: ConsentRecord, held: Claim | None = None) -> RecordPdf | None:
     """Render and seal the record's next PDF version; store it with its SHA-256 (commits).
 
     The PDF shows the events the record has now; its pdf_rendered event names the last of
     them, so the same text can be rendered again later (document.rebuild_document).
+
+    Versions are numbered in the order of the events they show: the number is taken under
+    the event chain's lock (so nothing else is appended or stored meanwhile), and a render
+    that finds a stored version showing as much as it does (renders of one record in
+    several workers may finish in any order) stores nothing and returns None. Event ids
+    themselves are handed out under that lock, so "shows events through id N" means every
+    event of the record up to N. With `held`, a claim, only that claim's holder stores, and
+    its job is done in the same transaction.
     """
     events = events_of(record.id)
+    through = events[-1].id if events else None
     code = code_for(record.id)
     document = document_for(record, events, code=code)
     unsealed = render_pdf(document)
     content = seal_for_app(current_app._get_current_object(), unsealed)
+    if held is not None and not _finish(held):
+        db.session.rollback()
+        raise LostClaim(held.job_id)
+    hold_chain_head()
+    newest, newest_through = _newest_version(record.id)
+    if newest and through is not None and newest_through is not None and (
+        newest_through >= through
+    ):
+        db.session.commit()  # the job is done: a stored version shows all this one would
+        log.info("The PDF of record %s is superseded by its version %s", record.id, newest)
+        return None
     remember_code(record.id, code)
-    next_version = (record.latest_pdf.version + 1) if record.latest_pdf else 1
     pdf = RecordPdf(
         record_id=record.id,
-        version=next_version,
+        version=newest + 1,
         sha256=hashlib.sha256(content).hexdigest(),
         content=content,
         renderer=RENDERER,
@@ -74,9 +142,9 @@ def render_and_store(record: ConsentRecord) -> RecordPdf:
         EventKind.PDF_RENDERED,
         Actor.SYSTEM,
         {
-            "version": next_version,
+            "version": pdf.version,
             "sha256": pdf.sha256,
-            "events_through": events[-1].id if events else None,
+            "events_through": through,
             # The paper it was laid out on, so the same version can be rendered again.
             "page_size": document["page_size"],
         },
@@ -85,71 +153,169 @@ def render_and_store(record: ConsentRecord) -> RecordPdf:
     return pdf
 
 
-def _claimable(now):
-    return or_(
-        RenderJob.status == JobStatus.PENDING,
-        (RenderJob.status == JobStatus.RUNNING) & (RenderJob.claimed_at < now - CLAIM_LEASE),
+def _lapsed(now: datetime):
+    return or_(RenderJob.lease_expires_at.is_(None), RenderJob.lease_expires_at < now)
+
+
+def _claimable(now: datetime):
+    """Waiting, or held by a worker whose lease lapsed (it died, or lost the database)."""
+    return and_(
+        RenderJob.attempts < MAX_ATTEMPTS,
+        or_(
+            RenderJob.status == JobStatus.PENDING,
+            and_(RenderJob.status == JobStatus.RUNNING, _lapsed(now)),
+        ),
     )
 
 
-def claim(job_id: int) -> bool:
-    """Take a job atomically: only one worker's UPDATE can match the row it saw as free."""
+def _holding(held: Claim):
+    return and_(
+        RenderJob.id == held.job_id,
+        RenderJob.claimed_by == held.token,
+        RenderJob.status == JobStatus.RUNNING,
+    )
+
+
+def claim(job_id: int) -> Claim | None:
+    """Take the job if it is free: one conditional UPDATE in its own short transaction, so
+    of several workers (threads or processes, on either database) only one matches the row;
+    on PostgreSQL a second claimant waits for the first's commit, then finds it taken."""
     now = utcnow()
-    result = db.session.execute(
+    token = secrets.token_hex(16)
+    taken = db.session.execute(
         update(RenderJob)
-        .where(RenderJob.id == job_id, _claimable(now), RenderJob.attempts < MAX_ATTEMPTS)
-        .values(status=JobStatus.RUNNING, claimed_at=now, attempts=RenderJob.attempts + 1)
-    )
+        .where(RenderJob.id == job_id, _claimable(now))
+        .values(
+            status=JobStatus.RUNNING, claimed_at=now, claimed_by=token,
+            lease_expires_at=now + lease(), attempts=RenderJob.attempts + 1,
+        )
+    ).rowcount
+    record_id = db.session.scalar(select(RenderJob.record_id).where(RenderJob.id == job_id))
     db.session.commit()
-    return result.rowcount == 1
+    return Claim(job_id, record_id, token) if taken == 1 else None
 
 
-def run_job(job_id: int) -> bool:
-    """Render one claimed job; True when the PDF was stored."""
-    if not claim(job_id):
-        return False
-    job = db.session.get(RenderJob, job_id)
-    record = db.session.get(ConsentRecord, job.record_id)
+def _renew(held: Claim) -> bool:
+    renewed = db.session.execute(
+        update(RenderJob).where(_holding(held)).values(lease_expires_at=utcnow() + lease())
+    ).rowcount
+    db.session.commit()
+    return renewed == 1
+
+
+def _finish(held: Claim) -> bool:
+    """Mark the job done if this worker still holds it (the caller's transaction commits).
+
+    First in the storing transaction: the job's row is locked before the event chain's head,
+    the one order every transaction that takes both keeps.
+    """
+    return db.session.execute(
+        update(RenderJob).where(_holding(held))
+        .values(status=JobStatus.DONE, finished_at=utcnow(), last_error=None)
+    ).rowcount == 1
+
+
+class LeaseKeeper:
+    """Renews a claim's lease every third of its length, from a thread of its own, while the
+    job renders: it lapses only when its holder has stopped for a whole lease."""
+
+    def __init__(self, app: Flask, held: Claim):
+        self.app, self.held = app, held
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="pdf-lease", daemon=True)
+
+    def __enter__(self) -> "LeaseKeeper":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        with self.app.app_context():
+            every = lease().total_seconds() / 3
+            while not self._stop.wait(every):
+                try:
+                    if not _renew(self.held):
+                        return  # another worker took it over; the store will refuse ours
+                except Exception as exc:  # a database blip: try again at the next turn
+                    log.warning("Renewing a render lease failed (%s)", type(exc).__name__)
+                finally:
+                    db.session.remove()
+
+
+def _release(held: Claim, exc: Exception) -> None:
+    """A render failed: the job waits for a retry (or has failed for good), if still ours."""
+    error = type(exc).__name__[:200]
+    job = db.session.get(RenderJob, held.job_id)
+    released = db.session.execute(
+        update(RenderJob).where(_holding(held)).values(
+            status=JobStatus.PENDING if job.attempts < MAX_ATTEMPTS else JobStatus.FAILED,
+            last_error=error, claimed_by=None, lease_expires_at=None,
+        )
+    ).rowcount
+    if released:
+        append_event(
+            held.record_id, EventKind.PDF_RENDER_FAILED, Actor.SYSTEM,
+            {"attempt": job.attempts, "error": error},
+        )
+    db.session.commit()
+
+
+def run_claim(held: Claim) -> bool:
+    """Render a job this worker holds; True when its PDF was stored."""
+    record = db.session.get(ConsentRecord, held.record_id)
     try:
-        render_and_store(record)
+        with LeaseKeeper(current_app._get_current_object(), held):
+            return render_and_store(record, held) is not None
+    except LostClaim:
+        log.warning("Render job %s was taken over by another worker", held.job_id)
+        return False
     except Exception as exc:  # any failure: keep the record, leave the job for a retry
         db.session.rollback()
         log.error(
             "Rendering the PDF of record %s failed (%s); it will be retried\n%s",
-            job.record_id, type(exc).__name__, without_messages(exc),
+            held.record_id, type(exc).__name__, without_messages(exc),
         )
-        job = db.session.get(RenderJob, job_id)
-        job.status = JobStatus.PENDING if job.attempts < MAX_ATTEMPTS else JobStatus.FAILED
-        job.last_error = type(exc).__name__[:200]
-        append_event(
-            job.record_id,
-            EventKind.PDF_RENDER_FAILED,
-            Actor.SYSTEM,
-            {"attempt": job.attempts, "error": job.last_error},
-        )
-        db.session.commit()
+        _release(held, exc)
         return False
-    job = db.session.get(RenderJob, job_id)
-    job.status = JobStatus.DONE
-    job.finished_at = utcnow()
-    job.last_error = None
+
+
+def run_job(job_id: int) -> bool:
+    """Claim and render one job; True when its PDF was stored."""
+    held = claim(job_id)
+    return run_claim(held) if held is not None else False
+
+
+def _fail_abandoned() -> None:
+    """A job whose worker died on its last attempt has failed (records rerender retries it)."""
+    now = utcnow()
+    stranded = select(RenderJob.id, RenderJob.record_id, RenderJob.attempts).where(
+        RenderJob.status == JobStatus.RUNNING, _lapsed(now), RenderJob.attempts >= MAX_ATTEMPTS
+    )
+    for job_id, record_id, attempts in db.session.execute(stranded).all():
+        failed = db.session.execute(
+            update(RenderJob)
+            .where(RenderJob.id == job_id, RenderJob.status == JobStatus.RUNNING, _lapsed(now))
+            .values(status=JobStatus.FAILED, last_error="WorkerLost", claimed_by=None)
+        ).rowcount
+        if failed:
+            append_event(record_id, EventKind.PDF_RENDER_FAILED, Actor.SYSTEM,
+                         {"attempt": attempts, "error": "WorkerLost"})
     db.session.commit()
-    return True
 
 
 def pending_job_ids(limit: int = 20) -> list[int]:
-    return list(
-        db.session.scalars(
-            select(RenderJob.id)
-            .where(RenderJob.attempts < MAX_ATTEMPTS, _claimable(utcnow()))
-            .order_by(RenderJob.id)
-            .limit(limit)
-        )
-    )
+    """Jobs free to take now, oldest first."""
+    return list(db.session.scalars(
+        select(RenderJob.id).where(_claimable(utcnow())).order_by(RenderJob.id).limit(limit)
+    ))
 
 
 def process_pending(limit: int = 20) -> int:
-    """Run up to `limit` pending jobs; returns how many PDFs were stored."""
+    """Try each job free to take now once; returns how many PDFs were stored."""
+    _fail_abandoned()
     return sum(run_job(job_id) for job_id in pending_job_ids(limit))
 
 
@@ -164,17 +330,22 @@ def pending_job_for(record_id: str) -> RenderJob | None:
 
 @dataclass(frozen=True)
 class Owed:
-    retried: int  # failed jobs given their attempts back
+    retried: int  # failed jobs, and jobs of workers that died, given their attempts back
     queued: int  # records that had neither a PDF nor a job
 
 
 def queue_owed() -> Owed:
-    """Queue every PDF still owed: failed jobs retried, and a job for each record that has
-    no PDF and no job (commits)."""
+    """Queue every PDF still owed (commits): failed jobs and jobs whose worker died (once
+    their lease lapsed) get their attempts back, and each record that has no PDF and no
+    job gets one."""
+    now = utcnow()
     retried = db.session.execute(
         update(RenderJob)
-        .where(RenderJob.status == JobStatus.FAILED)
-        .values(status=JobStatus.PENDING, attempts=0)
+        .where(or_(
+            RenderJob.status == JobStatus.FAILED,
+            and_(RenderJob.status == JobStatus.RUNNING, _lapsed(now)),
+        ))
+        .values(status=JobStatus.PENDING, attempts=0, claimed_by=None, lease_expires_at=None)
     ).rowcount
     has_pdf = select(RecordPdf.record_id)
     has_job = select(RenderJob.record_id).where(RenderJob.status != JobStatus.DONE)
@@ -193,6 +364,23 @@ def not_done_count() -> int:
     return db.session.scalar(
         select(func.count()).select_from(RenderJob).where(RenderJob.status != JobStatus.DONE)
     )
+
+
+def render_all_owed(wait_seconds: float) -> int:
+    """Render every job free to take, and wait up to `wait_seconds` for the jobs other
+    workers hold: each is done by its holder, or its lease lapses and it is taken over
+    here. Returns how many PDFs this call stored."""
+    deadline = time.monotonic() + wait_seconds
+    stored = 0
+    while True:
+        stored += process_pending()
+        owed = db.session.scalar(
+            select(func.count()).select_from(RenderJob)
+            .where(RenderJob.status.in_([JobStatus.PENDING, JobStatus.RUNNING]))
+        )
+        if not owed or time.monotonic() >= deadline:
+            return stored
+        time.sleep(min(1.0, lease().total_seconds() / 6))
 
 
 @dataclass

@@ -1,24 +1,27 @@
 """The patient's own copy: a single-use, short-lived link to their signed PDF.
 
-The link holds a random token and nothing else; only the token's SHA-256 is stored, with the
-record it opens, when it expires and when it was used. Using it is one atomic UPDATE that
-only an unused, unexpired link matches, so two phones racing for the same link get one copy.
+The link holds a token and nothing else: one per record, a keyed hash (link_token) that
+takes the app's secret key and the database together to make. Only the token's SHA-256 is
+stored, with the record it opens, when it expires and when it was used. Using it is one
+atomic UPDATE that only an unused, unexpired link matches, so two phones racing for the
+same link get one copy.
 """
 
+import base64
 import hashlib
-import secrets
+import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
 from sqlalchemy import select, update
 
+from ..database import insert_if_missing
 from ..extensions import db
-from ..models import Actor, EventKind, PatientCopyLink, RecordPdf, utcnow
+from ..models import Actor, ConsentRecord, EventKind, PatientCopyLink, RecordPdf, utcnow
 from .events import append_event
 
-TOKEN_BYTES = 32
-# secrets.token_urlsafe(32) is 43 characters; anything much longer is not one of ours.
+# A token is 43 characters (32 bytes, URL-safe base64); anything much longer is not ours.
 MAX_TOKEN_LENGTH = 64
 
 
@@ -34,14 +37,26 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue(record_id: str, minutes: float) -> str:
-    """A new link for the record, valid for `minutes`; returns the token (commits)."""
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+def link_token(record: ConsentRecord, secret_key: str) -> str:
+    """The token of the record's finish-screen link: derived rather than drawn at random, so
+    the finish screen shown twice (a double tap, a retry after a lost answer) shows the same
+    single-use link, never a second one. An HMAC, with the app's secret key, of the record
+    id and its submission key (the draft's random id, never shown anywhere): neither the
+    database alone nor the key alone can make it."""
+    message = f"patient-copy:{record.id}:{record.submission_key}".encode()
+    digest = hmac.new(secret_key.encode(), message, hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
+
+
+def issue(record_id: str, minutes: float, secret_key: str) -> str:
+    """The record's link, valid for `minutes` from when it was first issued; returns the
+    token (commits)."""
+    token = link_token(db.session.get(ConsentRecord, record_id), secret_key)
     now = utcnow()
-    db.session.add(PatientCopyLink(
-        token_sha256=_digest(token), record_id=record_id, created_at=now,
-        expires_at=now + timedelta(minutes=minutes),
-    ))
+    insert_if_missing(PatientCopyLink, {
+        "token_sha256": _digest(token), "record_id": record_id, "created_at": now,
+        "expires_at": now + timedelta(minutes=minutes),
+    }, key=["token_sha256"])
     db.session.commit()
     return token
 

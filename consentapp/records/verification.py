@@ -14,8 +14,9 @@ from collections.abc import Callable
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from ..database import insert_if_missing
 from ..extensions import db
-from ..models import VerificationCode
+from ..models import VerificationCode, utcnow
 
 CODE_LENGTH = 10  # base32: 50 bits, plenty for a clinic's records, short enough to type
 _PATH_FOR = "consent_verification_path"
@@ -38,13 +39,16 @@ def code_for(record_id: str) -> str:
 
 
 def remember_code(record_id: str, code: str) -> None:
-    """Add the code to the session (the caller commits) unless it is stored already.
+    """Store the code unless it is stored already (the caller commits); two renders of the
+    same record storing it at once both succeed.
 
     Separate from code_for() so the insert, and on SQLite the database's write lock, comes
     after rendering, not before a second of it.
     """
     if _stored_code(record_id) is None:
-        db.session.add(VerificationCode(code=code, record_id=record_id))
+        insert_if_missing(VerificationCode, {
+            "code": code, "record_id": record_id, "created_at": utcnow(),
+        })
 
 
 def record_id_for(code: str) -> str | None:
