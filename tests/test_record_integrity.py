@@ -293,3 +293,70 @@ def test_verify_of_a_pdf_whose_stored_copy_was_deleted_says_so(app, runner, sign
     result = runner.invoke(args=["verify", str(path)])
     assert result.exit_code == 1, result.output
     assert "deleted" in result.output and signed in result.output
+
+
+# -- records kept before content hashes ---------------------------------------------------------
+
+CONTENT_HASH_MIGRATION = "e9b3c5a27d14"  # record_content_hashes
+
+
+def test_records_kept_before_content_hashes_are_trusted_as_of_the_migration(
+    tmp_path, seal_key_dir
+):
+    """The migration hashes each older record once; from then on an edit is caught."""
+    from datetime import date, datetime
+    from pathlib import Path
+
+    from alembic.script import ScriptDirectory
+    from flask_migrate import upgrade
+
+    from consentapp import create_app
+    from consentapp.models import ConsentRecord
+    from consentapp.records.events import append_event
+
+    from .conftest import _test_config
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    app = create_app(_test_config(url, SEAL_KEY_DIR=seal_key_dir))
+    migrations = Path(__file__).resolve().parent.parent / "consentapp" / "migrations"
+    before = ScriptDirectory(str(migrations)).get_revision(CONTENT_HASH_MIGRATION).down_revision
+    source = (migrations.parent.parent / "forms" / "microneedling" / "en.toml").read_bytes()
+    sha = hashlib.sha256(source).hexdigest()
+    with app.app_context():
+        upgrade(revision=before)
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO definition_snapshots (sha256, slug, version, language, source, "
+                "first_seen_at) VALUES (:sha, 'microneedling', '1', 'en', :source, "
+                "'2026-01-01 00:00:00')"), {"sha": sha, "source": source.decode()})
+        # A record as the app wrote them before: no content hash in its signed event.
+        record = ConsentRecord(
+            submission_key="old", procedure_slug="microneedling", procedure_title="Microneedling",
+            definition_version="1", definition_sha256=sha, language="en",
+            patient_name="Olga Older", patient_name_search="olga older",
+            patient_dob=date(1960, 2, 2), patient_contact=None, answers={"diabetes": "no"},
+            outcome="eligible", outcome_reasons=[], acknowledged_risks=["bruising"],
+            accepted_statements=[], signer_name="Olga Older", signature=None,
+            signature_method="typed", signed_at=datetime(2026, 1, 2, 3, 4, 5, 678),
+            completed_at=datetime(2026, 1, 2, 3, 4, 5, 678), user_agent="tablet",
+        )
+        db.session.add(record)
+        db.session.flush()
+        record_id = record.id
+        append_event(record_id, "signed", "patient", {"outcome": "eligible", "address": ""})
+        db.session.commit()
+        upgrade()
+        db.session.remove()
+    runner = app.test_cli_runner()
+    code, output = _audit(runner)
+    assert code == 0, output
+    assert _kinds(app, record_id) == ["signed", "content_hash_recorded"]
+    # Still renderable: the rerender makes its first PDF, from the trusted row.
+    result = runner.invoke(args=["records", "rerender"])
+    assert result.exit_code == 0, result.output
+    assert [version for version, _ in _pdfs(app, record_id)] == [1]
+    _sql(app, "UPDATE consent_records SET answers = '{\"diabetes\": \"yes\"}'")
+    code, output = _audit(runner)
+    assert code == 1 and record_id in output and "content_hash_recorded" in output
+    with app.app_context():
+        db.engine.dispose()
