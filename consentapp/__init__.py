@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, database, errors, i18n, security
+from . import cli, database, errors, i18n, rate_limits, security
 from . import config as configuration
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .paths import DEFAULT_FORMS_DIR, TEMPLATES_DIR
@@ -39,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db)
     csrf.init_app(app)
     login_manager.init_app(app)
+    rate_limits.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)

@@ -128,21 +128,37 @@ def verify(pdf_file: Path) -> None:
     """Check a PDF's seal and whether it is a stored record's PDF (exit 0, 1 or 2)."""
     from .records.seal import verify as verify_file
 
-    result = verify_file(current_app._get_current_object(), pdf_file.read_bytes())
+    with pdf_file.open("rb") as source:  # hashed in chunks, read whole only when small
+        result = verify_file(current_app._get_current_object(), source)
     click.echo(result.message)
     raise SystemExit(int(result.verdict))
 
 
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 @audit_cli.command("check")
 def audit_check() -> None:
-    """Walk the hash chain of all record events; exit 1 naming the first broken event."""
-    from .records.events import check_chain
+    """Walk the hash chain and check every record and PDF against it; exit 1 naming each
+    broken event, changed record and missing, changed or extra PDF version."""
+    from .records.integrity import audit_database
 
-    report = check_chain()
+    report = audit_database()
+    counts = (f"{_counted(report.events, 'event')}, {_counted(report.records, 'record')}, "
+              f"{_counted(report.pdfs, 'PDF version')}")
     if report.intact:
-        click.echo(f"ok: {report.checked} events, the hash chain is intact.")
+        click.echo(f"ok: {_counted(report.events, 'event')}, the hash chain is intact; "
+                   f"{_counted(report.records, 'record')} and "
+                   f"{_counted(report.pdfs, 'PDF version')} match it.")
         return
-    click.echo(f"BROKEN: {report.problem} ({report.checked} events before it check out).")
+    for number, problem in enumerate(report.chain_problems):
+        before = f" ({report.chain_checked} events before it check out)" if number == 0 else ""
+        click.echo(f"BROKEN: {problem}{before}.")
+    for record_id, problem in report.record_problems:
+        click.echo(f"BROKEN: record {record_id}: {problem}.")
+    problems = len(report.chain_problems) + len(report.record_problems)
+    click.echo(f"checked {counts}: {_counted(problems, 'problem')}.")
     raise SystemExit(1)
 
 

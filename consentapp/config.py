@@ -9,6 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+# The stores whose entries the sign-in limits can give back (consentapp/rate_limits.py).
+REFUNDABLE_SCHEMES = ("database", "memory", "redis", "rediss", "redis+unix")
+
 
 class ConfigurationError(RuntimeError):
     """The app cannot start with the configuration it was given."""
@@ -32,7 +35,10 @@ def defaults(instance_path: str) -> dict:
         # thread: a background thread in each app process claims render jobs;
         # worker: only `flask --app wsgi worker` renders.
         "PDF_RENDER_MODE": "thread",
-        "RATELIMIT_STORAGE_URI": "memory://",
+        # The app's own database (consentapp/rate_limits.py): shared by every gunicorn worker
+        # and app server with nothing else to install; redis://host:6379/N for a chain of
+        # clinics with its Redis; memory:// counts in each process alone.
+        "RATELIMIT_STORAGE_URI": "database://",
         # A moving window: no burst of fresh attempts the moment a fixed window turns over.
         "RATELIMIT_STRATEGY": "moving-window",
         # Failed staff sign-ins allowed per account and per client address.
@@ -80,6 +86,17 @@ def defaults(instance_path: str) -> dict:
         # within this many minutes; the page and its download are throttled per address.
         "PATIENT_COPY_MINUTES": 15,
         "PATIENT_COPY_LIMIT": "10 per minute",
+        # Without PUBLIC_BASE_URL the copy QR code uses the address the tablet used only when
+        # Flask checks it against these names (a request for any other host is refused
+        # with 400); with neither set, the finish screen shows no QR code.
+        "TRUSTED_HOSTS": None,
+        # Verifying an uploaded PDF (records/seal_check.py): a file is first looked up by its
+        # SHA-256; only one up to this size is parsed, in a child process with these limits.
+        # A consent PDF from this system is about 50 KB.
+        "VERIFY_MAX_BYTES": 4 * 1024 * 1024,
+        "VERIFY_MEMORY_MB": 768,
+        "VERIFY_CPU_SECONDS": 5,
+        "VERIFY_TIMEOUT_SECONDS": 10,
     }
 
 
@@ -108,6 +125,9 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], object]]] = {
     "PATIENT_IDLE_RESET_SECONDS": ("PATIENT_IDLE_RESET_SECONDS", int),
     "PATIENT_COPY_MINUTES": ("PATIENT_COPY_MINUTES", float),
     "PATIENT_COPY_LIMIT": ("PATIENT_COPY_LIMIT", str),
+    "TRUSTED_HOSTS": ("TRUSTED_HOSTS", lambda value: [
+        host.strip() for host in value.split(",") if host.strip()
+    ]),
 }
 
 
@@ -156,6 +176,18 @@ def check(config: dict) -> None:
             "PATIENT_IDLE_WARNING_SECONDS and PATIENT_IDLE_RESET_SECONDS must be whole numbers "
             "of seconds, with the warning coming before the reset (for example 120 and 180)."
         )
+    scheme = str(config.get("RATELIMIT_STORAGE_URI") or "").split("://", 1)[0]
+    if scheme not in REFUNDABLE_SCHEMES:
+        raise ConfigurationError(
+            f"RATELIMIT_STORAGE_URI {config.get('RATELIMIT_STORAGE_URI')!r} is not a store the "
+            "sign-in limits can use: use database:// (the default, the app's own database), "
+            "redis://HOST:PORT/DB, or memory:// (one process only)."
+        )
+    for key in ("VERIFY_MAX_BYTES", "VERIFY_MEMORY_MB", "VERIFY_CPU_SECONDS",
+                "VERIFY_TIMEOUT_SECONDS"):
+        value = config.get(key)
+        if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+            raise ConfigurationError(f"{key} must be a positive number.")
     if config.get("SECRET_KEY"):
         return
     if config.get("TESTING") or config.get("DEVELOPMENT"):

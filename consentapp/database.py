@@ -9,13 +9,27 @@ import sqlite3
 
 from flask import Flask
 from sqlalchemy import event
+from werkzeug.routing import IntegerConverter
 
 from .extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
+class DatabaseId(IntegerConverter):
+    """`<id:name>` in a route: a whole number an id column can hold (PostgreSQL's integer).
+
+    A bigger one is no row's id: the route does not match (404) instead of the database
+    refusing the number (SQLite's OverflowError was a 500).
+    """
+
+    def __init__(self, map, **kwargs):
+        super().__init__(map, min=1, max=2**31 - 1, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    # Before the blueprints are registered: their routes use it.
+    app.url_map.converters["id"] = DatabaseId
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":

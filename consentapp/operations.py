@@ -39,10 +39,18 @@ def rerender() -> None:
     left = db.session.scalar(
         select(db.func.count()).select_from(RenderJob).where(RenderJob.status != JobStatus.DONE)
     )
+    refused = db.session.scalars(
+        select(RenderJob.record_id).where(
+            RenderJob.status == JobStatus.FAILED, RenderJob.last_error.startswith("refused:")
+        ).order_by(RenderJob.record_id)
+    ).all()
     click.echo(
         f"stored {stored} PDF(s); retried {retried} failed job(s); queued {len(orphans)} "
         f"record(s) that had none; {left} still not rendered"
     )
+    for record_id in sorted(set(refused)):
+        click.echo(f"refused: record {record_id} no longer matches its hash chain, so nothing "
+                   "was rendered (run `flask --app wsgi audit check`)")
     if left:
         raise SystemExit(1)
 

@@ -28,6 +28,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from flask import Flask
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage, MovingWindowSupport, RedisStorage, Storage
 from sqlalchemy import delete, func, select, update
@@ -35,12 +36,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
+from .config import REFUNDABLE_SCHEMES
 from .extensions import db, limiter
 from .models import RateLimitWindow
 
 DATABASE_SCHEME = "database"
-# The stores whose entries reserve() knows how to give back.
-REFUNDABLE_SCHEMES = ("database", "memory", "redis", "rediss", "redis+unix")
 
 
 class DatabaseStorage(Storage, MovingWindowSupport):
@@ -172,6 +172,14 @@ class DatabaseStorage(Storage, MovingWindowSupport):
             update(RateLimitWindow).where(RateLimitWindow.key == key)
             .values(entries=json.dumps(entries), expires_at=expires_at)
         )
+
+
+def init_app(app: Flask) -> None:
+    """Called before limiter.init_app, which finds DatabaseStorage by its scheme (limits
+    registers a Storage subclass under its STORAGE_SCHEME when the class is defined)."""
+    scheme = str(app.config["RATELIMIT_STORAGE_URI"]).split("://", 1)[0]
+    if scheme not in REFUNDABLE_SCHEMES:  # the settings refuse these first; a second look
+        raise RuntimeError(f"sign-in limits cannot give entries back to {scheme}://")
 
 
 def _give_back(storage: Storage, key: str) -> None:

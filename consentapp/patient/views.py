@@ -43,16 +43,13 @@ from ..models import PatientDraft, RecordOutcome, SessionEnd, SignatureMethod, u
 from ..procedures import Definition, LoadedDefinition
 from ..records.document import answered_steps
 from ..records.service import AlreadySubmitted, Submission, after_commit, commit_record
+from ..security import CLEAR_SITE_DATA
 from ..signature import SignatureError, parse
 from . import bp, copy_link, signers, teach_back
 from .journey import done_after_saving, first_incomplete, may_open, steps_for
 
 FINISHED_KEY = "finished"
 PATIENT_MODE_KEY = "patient_mode"
-# Sent with every response that ends a patient's turn: the browser drops its cache and any
-# storage of this site, so Back and the next patient find nothing. Not "cookies": the
-# session cookie also carries the CSRF secret the welcome screen needs next.
-CLEAR_SITE_DATA = '"cache", "storage"'
 
 
 def _clearing_site_data(response):
@@ -119,11 +116,22 @@ def begin_patient_mode(item: LoadedDefinition):
     return redirect(url_for("patient.step", key="about"))
 
 
+def _end_turn() -> bool:
+    """Forget everything this patient chose: the draft and its answers, the finish screen,
+    and the language (theirs, or the one front desk chose for them), so the next patient
+    starts from the tablet's own language. Patient mode stays: only staff sign-in ends it.
+    True when there was a draft."""
+    had_draft = discard_draft()
+    session.pop(FINISHED_KEY, None)
+    i18n.forget()
+    return had_draft
+
+
 @bp.post("/start-over")
 def start_over():
     form = ContinueForm()
     if form.validate_on_submit():
-        discard_draft()
+        _end_turn()
     return _clearing_site_data(redirect(url_for(".welcome")))
 
 
@@ -131,10 +139,8 @@ def start_over():
 def timed_out():
     """The inactivity script's reset: wipe the draft and show the welcome screen."""
     form = ContinueForm()
-    if form.validate_on_submit():
-        session.pop(FINISHED_KEY, None)
-        if discard_draft():
-            flash(str(TIMED_OUT_MESSAGE))
+    if form.validate_on_submit() and _end_turn():
+        flash(str(TIMED_OUT_MESSAGE))
     return _clearing_site_data(redirect(url_for(".welcome")))
 
 

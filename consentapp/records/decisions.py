@@ -11,6 +11,7 @@ from ..extensions import db
 from ..models import ConsentRecord, EventKind, RecordEvent, RecordStatus, RenderJob
 from ..signature import Signature
 from .events import append_event
+from .integrity import RecordChanged, ensure_intact
 from .service import after_commit
 from .status import set_status, status_after
 
@@ -59,7 +60,22 @@ def _require_open(record: ConsentRecord, doing: str) -> None:
         raise DecisionRefused(f"Consent was withdrawn, so this record cannot be {doing}.")
 
 
+def refusal_for_changed(changed: RecordChanged) -> str:
+    """What staff read when a record no longer matches its chain (no patient data in it)."""
+    return (
+        "This record's stored content no longer matches what was signed "
+        f"({changed.reason}), so nothing was added to it and no PDF was made. Its earlier PDF "
+        "versions still show what was signed. Ask the administrator to run "
+        "`flask --app wsgi audit check` and restore the database from a backup."
+    )
+
+
 def _record(record: ConsentRecord, kind: str, actor: Actor, details: dict) -> RecordEvent:
+    # A decision on a forged record would be rendered and sealed with it: refuse first.
+    try:
+        ensure_intact(record)
+    except RecordChanged as changed:
+        raise DecisionRefused(refusal_for_changed(changed)) from None
     record_id = record.id
     kinds = [event.kind for event in record.events] + [kind]
     event = append_event(

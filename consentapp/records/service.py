@@ -33,8 +33,10 @@ from ..models import (
 )
 from ..procedures import Definition
 from ..signature import Signature
+from .content import content_details
 from .document import build_document
 from .events import append_event
+from .integrity import RecordChanged, ensure_intact
 from .render import RENDERER, render_pdf
 from .seal import seal_for_app
 from .search import search_key
@@ -128,11 +130,14 @@ def commit_record(definition: Definition, submission: Submission) -> ConsentReco
     )
     db.session.add(record)
     db.session.flush()
+    # The chain carries the record's content hash (records/content.py): from here on the
+    # row cannot change without audit check, rendering and verify noticing.
     append_event(
         record.id,
         EventKind.SIGNED if signed else EventKind.SCREENED_OUT,
         "patient",
-        {"outcome": eligibility.outcome, "address": submission.address},
+        {"outcome": eligibility.outcome, "address": submission.address,
+         **content_details(record)},
         at=now,
     )
     add_listing(record)
@@ -185,8 +190,11 @@ def render_and_store(record: ConsentRecord) -> RecordPdf:
     """Render and seal the record's next PDF version; store it with its SHA-256 (commits).
 
     The PDF shows the events the record has now; its pdf_rendered event names the last of
-    them, so the same text can be rendered again later (rebuild_document).
+    them, so the same text can be rendered again later (rebuild_document). A record that no
+    longer matches its chain is refused (RecordChanged) before anything is rendered: a
+    forged row is never sealed.
     """
+    ensure_intact(record)
     events = events_of(record.id)
     code = code_for(record.id)
     unsealed = render_pdf(document_for(record, events, code=code))
@@ -253,6 +261,28 @@ def _claim(job_id: int) -> bool:
     return result.rowcount == 1
 
 
+def _refuse(job_id: int, refusal: RecordChanged) -> None:
+    """A record that no longer matches its chain: fail the job for good, and say why.
+
+    Not retried (nothing will make the forged row match again); `records rerender` tries
+    again and is refused again until the database is restored. The reason names what
+    changed, never a patient's data, so it goes into the job, an event and the log.
+    """
+    db.session.rollback()
+    log.error("Refused to render the PDF of record %s: %s", refusal.record_id, refusal.reason)
+    job = db.session.get(RenderJob, job_id)
+    job.status = JobStatus.FAILED
+    job.finished_at = utcnow()
+    job.last_error = f"refused: {refusal.reason}"[:200]
+    append_event(job.record_id, EventKind.PDF_RENDER_REFUSED, "system", {
+        "reason": refusal.reason,
+        "meaning": "Nothing was rendered or sealed: the stored record no longer matches what "
+        "was signed. Run `flask --app wsgi audit check` and restore the database from a "
+        "backup.",
+    })
+    db.session.commit()
+
+
 def run_job(job_id: int) -> bool:
     """Render one claimed job; True when the PDF was stored."""
     if not _claim(job_id):
@@ -261,6 +291,9 @@ def run_job(job_id: int) -> bool:
     record = db.session.get(ConsentRecord, job.record_id)
     try:
         render_and_store(record)
+    except RecordChanged as refusal:
+        _refuse(job_id, refusal)
+        return False
     except Exception as exc:  # any failure: keep the record, leave the job for a retry
         db.session.rollback()
         log.error(

@@ -59,7 +59,7 @@ def staff_new():
     return render_template("staff/admin/staff_new.html", form=form)
 
 
-@bp.route("/admin/staff/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/admin/staff/<id:user_id>", methods=["GET", "POST"])
 @requires("manage_staff")
 def staff_edit(user_id: int):
     user = _user_or_404(user_id)
@@ -81,7 +81,7 @@ def staff_edit(user_id: int):
                            action_form=ContinueForm(), history=history)
 
 
-@bp.post("/admin/staff/<int:user_id>/deactivate")
+@bp.post("/admin/staff/<id:user_id>/deactivate")
 @requires("manage_staff")
 def staff_deactivate(user_id: int):
     user = _user_or_404(user_id)
@@ -94,7 +94,7 @@ def staff_deactivate(user_id: int):
     return redirect(url_for("staff.staff_edit", user_id=user.id))
 
 
-@bp.post("/admin/staff/<int:user_id>/reactivate")
+@bp.post("/admin/staff/<id:user_id>/reactivate")
 @requires("manage_staff")
 def staff_reactivate(user_id: int):
     user = _user_or_404(user_id)
@@ -104,7 +104,7 @@ def staff_reactivate(user_id: int):
     return redirect(url_for("staff.staff_edit", user_id=user.id))
 
 
-@bp.post("/admin/staff/<int:user_id>/reset-password")
+@bp.post("/admin/staff/<id:user_id>/reset-password")
 @requires("manage_staff")
 def staff_reset_password(user_id: int):
     user = _user_or_404(user_id)

@@ -4,11 +4,12 @@ Patient mode is marked in the session (nothing about the patient, only that this
 belongs to one); leaving it needs a staff sign-in, which discards any unfinished draft.
 """
 
-from flask import flash, redirect, url_for
+from flask import flash, make_response, redirect, url_for
 
 from .. import catalog
 from ..models import SessionEnd
 from ..patient.views import begin_patient_mode
+from ..security import CLEAR_SITE_DATA
 from . import bp, sessions
 from .access import requires
 from .forms import HandOverForm
@@ -24,4 +25,7 @@ def hand_over():
         flash("Please choose a procedure, then press “Start a patient on this tablet”.")
         return redirect(url_for("staff.records"))
     sessions.sign_out(SessionEnd.HANDED_OVER)
-    return begin_patient_mode(item)
+    # The staff pages this browser kept go before the patient holds it.
+    response = make_response(begin_patient_mode(item))
+    response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+    return response

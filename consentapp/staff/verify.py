@@ -10,7 +10,7 @@ from ..extensions import csrf, db
 from ..forms import BaseForm
 from ..models import ConsentRecord, EventKind
 from ..records.events import append_event
-from ..records.seal import Verdict, verify
+from ..records.seal import Verdict, verify, verify_all
 from ..records.verification import record_id_for
 from . import bp
 from .access import requires
@@ -51,7 +51,9 @@ def verify_pdf():
         # The same friendly "page had expired" answer as every other form.
         raise CSRFError(form.csrf_token.errors[0])
     if submitted:
-        result = verify(_app(), form.pdf.data.read())
+        # The upload's own stream (a temporary file past 500 KB): hashed in chunks, read
+        # whole only when it is small enough to be checked at all (records/seal.py).
+        result = verify(_app(), form.pdf.data.stream)
     # Like every other form here: a missing file is answered on the same screen, status 200.
     status = 413 if too_large else 200
     return render_template(
@@ -77,7 +79,8 @@ def verify_record(code: str):
         },
     )
     db.session.commit()
-    checks = [(pdf, verify(_app(), pdf.content)) for pdf in reversed(record.pdfs)]
+    pdfs = list(reversed(record.pdfs))
+    checks = list(zip(pdfs, verify_all(_app(), [pdf.content for pdf in pdfs]), strict=True))
     return render_template(
         "staff/verify_record.html", record=record, code=code, checks=checks,
         form=VerifyPdfForm(formdata=None), styles=VERDICT_STYLES,

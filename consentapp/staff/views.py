@@ -15,6 +15,7 @@ from ..models import ConsentRecord, EventKind, RecordPdf
 from ..records.decisions import COUNTERSIGN_STATEMENT, current_status
 from ..records.document import answered_steps, photo_consents
 from ..records.events import append_event
+from ..records.integrity import record_problems
 from ..records.service import pending_job_for
 from . import bp
 from .access import requires
@@ -72,6 +73,8 @@ def render_record(item: ConsentRecord, *, status_code: int = 200, refusal: str |
         withdrawal_form=withdrawal_form or WithdrawalForm(),
         photos=photo_consents(item, events, current_app.config["CLINIC_TIMEZONE"]),
         photo_withdrawal_form=PhotoWithdrawalForm(),
+        # Shown above everything: staff must not decide on a record that was forged.
+        integrity_problems=record_problems(item),
     )
     return page, status_code
 
@@ -104,7 +107,7 @@ def _pdf_or_404(item: ConsentRecord, version: int | None) -> RecordPdf:
 
 
 @bp.get("/records/<record_id>/pdf")
-@bp.get("/records/<record_id>/pdf/<int:version>")
+@bp.get("/records/<record_id>/pdf/<id:version>")
 @requires("view_records")
 def download_pdf(record_id: str, version: int | None = None):
     item = record_or_404(record_id)

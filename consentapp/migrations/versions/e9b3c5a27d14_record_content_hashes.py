@@ -132,11 +132,14 @@ def upgrade():
         details = {"content_sha256": _content_sha256(row), "content_version": CONTENT_VERSION,
                    "reason": REASON}
         own = _event_hash(row.id, "content_hash_recorded", "system", now, details, prev_hash)
-        result = connection.execute(events.insert().values(
+        connection.execute(events.insert().values(
             record_id=row.id, kind="content_hash_recorded", actor="system", created_at=now,
             details=details, prev_hash=prev_hash, hash=own,
         ))
-        prev_hash, last_id, count = own, result.inserted_primary_key[0], count + 1
+        last_id = connection.execute(
+            sa.select(events.c.id).where(events.c.hash == own)  # hashes are unique
+        ).scalar_one()
+        prev_hash, count = own, count + 1
     connection.execute(head.update().where(head.c.id == 1).values(
         last_hash=prev_hash, last_event_id=last_id, event_count=count,
     ))
