@@ -2,7 +2,7 @@
 
 Staff pages stay in English; only the patient blueprint (and the PDF, which follows the
 record's language) are translated. A journey, once started, speaks the language of the
-definition it started with (patient/views.py forces it), whatever the session says later.
+definition it started with (patient/routes.py forces it), whatever the session says later.
 """
 
 from babel import Locale, UnknownLocaleError

@@ -7,6 +7,7 @@ rendered from a record; a record may have several PDF versions over its life.
 
 import uuid
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
 from flask_login import UserMixin
@@ -24,11 +25,14 @@ def new_uuid() -> str:
     return str(uuid.uuid4())
 
 
-class StaffRole:
+# The vocabularies below are StrEnums: each member *is* its string, so it is stored, compared,
+# hashed into the event chain and written to JSON exactly as the plain strings were.
+
+
+class StaffRole(StrEnum):
     ADMIN = "admin"
     CLINICIAN = "clinician"
     FRONTDESK = "frontdesk"
-    ALL = (ADMIN, CLINICIAN, FRONTDESK)
 
 
 class StaffUser(UserMixin, db.Model):
@@ -64,7 +68,7 @@ class StaffUser(UserMixin, db.Model):
         return self.full_name or self.email
 
 
-class SessionEnd:
+class SessionEnd(StrEnum):
     """Why a staff session ended."""
 
     SIGNED_OUT = "signed_out"
@@ -128,26 +132,25 @@ class PatientDraft(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class RecordOutcome:
+class RecordOutcome(StrEnum):
+    """What the screening decided (procedures.eligibility), least serious first."""
+
     ELIGIBLE = "eligible"
     NEEDS_REVIEW = "needs_review"
     NOT_ELIGIBLE = "not_eligible"
-    ALL = (ELIGIBLE, NEEDS_REVIEW, NOT_ELIGIBLE)
 
 
-class SignatureMethod:
+class SignatureMethod(StrEnum):
     DRAWN = "drawn"
     TYPED = "typed"
-    ALL = (DRAWN, TYPED)
 
 
-class Relationship:
+class Relationship(StrEnum):
     """Who may sign for a patient (ConsentRecord.representative["relationship"])."""
 
     PARENT = "parent"
     GUARDIAN = "guardian"
     LEGAL_REPRESENTATIVE = "legal_representative"
-    ALL = (PARENT, GUARDIAN, LEGAL_REPRESENTATIVE)
 
 
 class ConsentRecord(db.Model):
@@ -221,7 +224,7 @@ class ConsentRecord(db.Model):
         return self.pdfs[-1] if self.pdfs else None
 
 
-class EventKind:
+class EventKind(StrEnum):
     SIGNED = "signed"
     SCREENED_OUT = "screened_out"
     PDF_RENDERED = "pdf_rendered"
@@ -243,6 +246,13 @@ class EventKind:
     CONTENT_HASH_RECORDED = "content_hash_recorded"
 
 
+class Actor(StrEnum):
+    """Who made an event when it was not a staff member (whose actor is their email)."""
+
+    PATIENT = "patient"
+    SYSTEM = "system"
+
+
 class RecordEvent(db.Model):
     """One fact in a record's history, hash-chained to the event before it (records/events.py)."""
 
@@ -250,7 +260,8 @@ class RecordEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     record_id: Mapped[str] = mapped_column(ForeignKey("consent_records.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(40))  # an EventKind
+    # Actor.PATIENT, Actor.SYSTEM, or the email of the staff member who acted.
     actor: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -301,15 +312,14 @@ class VerificationCode(db.Model):
     )
 
 
-class RecordStatus:
+class RecordStatus(StrEnum):
     """Where a record stands for staff; derived from its outcome and events (records.status)."""
 
-    SIGNED = "signed"
     NEEDS_REVIEW = "needs_review"
+    SIGNED = "signed"
     DECLINED = "declined"
     NOT_ELIGIBLE = "not_eligible"
     WITHDRAWN = "withdrawn"
-    ALL = (NEEDS_REVIEW, SIGNED, DECLINED, NOT_ELIGIBLE, WITHDRAWN)
 
 
 class RecordListing(db.Model):
@@ -366,7 +376,7 @@ class RecordPdf(db.Model):
     __table_args__ = (db.UniqueConstraint("record_id", "version"),)
 
 
-class JobStatus:
+class JobStatus(StrEnum):
     PENDING = "pending"
     RUNNING = "running"
     DONE = "done"

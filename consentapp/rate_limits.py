@@ -36,9 +36,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from .config import REFUNDABLE_SCHEMES
 from .extensions import db, limiter
 from .models import RateLimitWindow
+from .settings import REFUNDABLE_SCHEMES
 
 DATABASE_SCHEME = "database"
 

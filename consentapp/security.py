@@ -20,12 +20,6 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
-# Sent when a person's turn on a shared device ends (a patient finishing or starting over,
-# staff signing out or handing the tablet over): the browser drops its cache and this
-# site's storage, so Back and the next person find nothing. Not "cookies": the response
-# that ends a turn sets the next one's session cookie (patient mode, the CSRF secret).
-CLEAR_SITE_DATA = '"cache", "storage"'
-
 
 def _set_headers(response):
     headers = response.headers

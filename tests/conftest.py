@@ -14,8 +14,8 @@ from sqlalchemy import create_engine, select, text
 
 from consentapp import create_app
 from consentapp.extensions import db
-from consentapp.models import StaffUser
-from consentapp.passwords import hash_password
+from consentapp.models import StaffUser, utcnow
+from consentapp.staff.passwords import hash_password
 
 from .journey import PatientJourney
 
@@ -179,15 +179,17 @@ def staff(app):
 
 @pytest.fixture
 def make_record(app):
-    """Factory: commit a record straight through the records service (no PDF rendered).
+    """Factory: commit a record straight through records.commit (no PDF rendered).
 
     `screening_yes` names the screening questions answered yes (see forms/microneedling);
-    `at` fixes the completion time (naive UTC).
+    `at` fixes the completion time (naive UTC). A signed one has what commit_record asks of
+    every signed record: the check of understanding passed, the photo choices (both no) and
+    the e-sign agreement.
     """
-    from consentapp import catalog
-    from consentapp.records import service
-    from consentapp.records.service import Submission, commit_record
-    from consentapp.signature import parse
+    from consentapp.procedures import catalog
+    from consentapp.records import commit
+    from consentapp.records.commit import Submission, commit_record
+    from consentapp.records.signature import parse
 
     from .journey import SCREENING_QUESTIONS, drawn_signature
 
@@ -205,7 +207,7 @@ def make_record(app):
             )
             with pytest.MonkeyPatch.context() as patch:
                 if at is not None:
-                    patch.setattr(service, "utcnow", lambda: at)
+                    patch.setattr(commit, "utcnow", lambda: at)
                 record = commit_record(item.definition, Submission(
                     submission_key=f"test-{next(counter)}-{name}",
                     definition_sha256=item.sha256,
@@ -218,6 +220,13 @@ def make_record(app):
                     signer_name=name if signed else None,
                     signature_method="drawn" if signed else None,
                     signature=parse(drawn_signature(), 6000) if signed else None,
+                    teach_back=[
+                        {"key": q.key, "attempts": [q.answer], "correct": True}
+                        for q in item.definition.teach_back
+                    ] if signed else None,
+                    photo_consent=commit.photo_consent("en", {}) if signed else None,
+                    esign_agreement=commit.esign_agreement("en", at or utcnow())
+                    if signed else None,
                 ))
                 return record.id
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 
-from consentapp.procedures import load_file
+from consentapp.procedures.loader import load_file
 
 SCREENING_QUESTIONS = (
     "isotretinoin", "active_skin_problem", "skin_condition", "skin_cancer", "keloids",

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from consentapp.extensions import db
 from consentapp.models import ConsentRecord, JobStatus, RenderJob
-from consentapp.records.service import process_pending
+from consentapp.records.jobs import process_pending
 
 from .journey import PatientJourney
 

@@ -93,7 +93,7 @@ def _embedded_json(content: bytes) -> bytes:
 
 
 def test_the_disclosure_and_the_photo_page_read_at_grade_8_or_below(app):
-    from consentapp import consents
+    from consentapp.procedures import consents
 
     with app.test_request_context():
         disclosure = _sentences(

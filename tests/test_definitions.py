@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from consentapp.eligibility import evaluate
-from consentapp.procedures import DefinitionError, key_paths, load_file, translation_errors
+from consentapp.procedures.eligibility import evaluate
+from consentapp.procedures.loader import DefinitionError, load_file
+from consentapp.procedures.translations import key_paths, translation_errors
 
 FORMS = Path(__file__).resolve().parent.parent / "forms"
 SHIPPED = FORMS / "microneedling" / "en.toml"
@@ -153,6 +154,35 @@ def test_forms_check_names_the_file_and_the_bad_key(runner, forms_copy, replace,
     assert result.exit_code == 1
     assert str(path) in result.output
     assert expected in result.output
+
+
+# Every step the journey adds itself. A question step under one of these keys would hide the
+# built-in step (no patient could reach the signature), so forms check must refuse it.
+BUILT_IN_STEP_KEYS = ("about", "outcome", "expect", "benefits", "risks", "alternatives",
+                      "understanding", "signer", "photos", "review", "esign", "sign")
+
+
+@pytest.mark.parametrize("key", BUILT_IN_STEP_KEYS)
+def test_a_question_step_keyed_like_a_built_in_step_fails_forms_check(runner, forms_copy, key):
+    path = forms_copy / "microneedling" / "en.toml"
+    source = path.read_text()
+    path.write_text(source.replace('key = "concerns"', f'key = "{key}"', 1))
+
+    result = runner.invoke(args=["forms", "check", "--dir", str(forms_copy)])
+
+    assert result.exit_code == 1
+    assert f"error {path}: " in result.output
+    assert f"question_steps: '{key}' is reserved for a built-in step" in result.output
+
+
+def test_every_built_in_step_of_the_journey_is_reserved_and_has_a_handler(shipped):
+    from consentapp.patient.steps import HANDLERS
+    from consentapp.procedures.steps import HANDLER_KINDS, QUESTION, RESERVED_STEP_KEYS, steps_for
+
+    journey = steps_for(shipped.definition)
+    built_in = {step.key for step in journey if step.handler != QUESTION}
+    assert built_in == set(BUILT_IN_STEP_KEYS) == RESERVED_STEP_KEYS
+    assert {step.handler for step in journey} <= set(HANDLERS) == HANDLER_KINDS
 
 
 def test_a_rule_pointing_at_a_missing_question_is_refused(forms_copy):

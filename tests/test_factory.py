@@ -1,7 +1,7 @@
 import pytest
 
 from consentapp import create_app
-from consentapp.config import ConfigurationError
+from consentapp.settings import ConfigurationError
 
 
 def test_testing_flag_comes_from_the_test_config(database_url):

@@ -7,11 +7,11 @@ import json
 from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import select
 
-from consentapp.catalog import definition_for
 from consentapp.extensions import db
-from consentapp.fhir_export import build_bundle
 from consentapp.models import ConsentRecord
+from consentapp.procedures.catalog import definition_for
 from consentapp.records.events import append_event
+from consentapp.records.fhir import build_bundle
 
 
 def _bundle_for_only_record(app) -> dict:

@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import func, select
 
 from consentapp import create_app
-from consentapp.config import ConfigurationError
-from consentapp.drafts import purge_stale_drafts
 from consentapp.extensions import db
 from consentapp.models import ConsentRecord, PatientDraft, utcnow
-from consentapp.records.service import RenderWorker
+from consentapp.patient.draft import purge_stale_drafts
+from consentapp.records.jobs import RenderWorker
+from consentapp.settings import ConfigurationError
 
 CLEARED = '"cache", "storage"'
 
@@ -196,9 +196,9 @@ def test_idle_settings_come_from_the_environment(monkeypatch, tmp_path):
 
 
 def test_the_defaults_warn_at_two_minutes_and_reset_at_three(app):
-    from consentapp.config import defaults
+    from consentapp.settings import Settings
 
-    settings = defaults(app.instance_path)
+    settings = Settings().model_dump()
     assert settings["PATIENT_IDLE_WARNING_SECONDS"] == 120
     assert settings["PATIENT_IDLE_RESET_SECONDS"] == 180
 

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from consentapp.records import service
+from consentapp.records import jobs
 
 NAME, DOB, GOAL = "Xiomara Quillfeather", "1958-12-31", "Fade the scar on my chin"
 
@@ -42,20 +42,20 @@ def test_a_render_failure_quoting_patient_text_is_logged_without_it(
     def broken(document):
         raise ValueError(f"cannot lay out {document['patient']['name']}")
 
-    monkeypatch.setattr(service, "render_pdf", broken)
+    monkeypatch.setattr(jobs, "render_pdf", broken)
     journey.complete(name=NAME, dob=DOB)
     assert any("ValueError" in record.getMessage() for record in all_logs.records)
     _assert_no_patient_data(all_logs)
 
 
 def test_an_unexpected_crash_is_logged_without_its_message(app, journey, monkeypatch, all_logs):
-    from consentapp.patient import views
+    from consentapp.patient import steps
 
     def crash(*args, **kwargs):
         raise RuntimeError(f"boom while saving {NAME}")
 
     journey.start()
-    monkeypatch.setattr(views, "_complete", crash)
+    monkeypatch.setattr(steps, "_complete", crash)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     page = journey.about(name=NAME, dob=DOB)
     assert page.status_code == 500

@@ -11,11 +11,11 @@ from PIL import Image, ImageDraw
 from sqlalchemy import func, select
 
 from consentapp import create_app
-from consentapp.config import ConfigurationError
 from consentapp.extensions import db
 from consentapp.models import ConsentRecord, PatientCopyLink, RecordEvent, utcnow
 from consentapp.records import patient_copy
-from consentapp.records.service import process_pending
+from consentapp.records.jobs import process_pending
+from consentapp.settings import ConfigurationError
 
 from .conftest import _test_config, csrf_token
 

@@ -9,7 +9,8 @@ import pytest
 import textstat
 from textstat.textstat import textstatistics
 
-from consentapp.procedures import Definition, definition_files, load_file
+from consentapp.procedures.loader import definition_files, load_file
+from consentapp.procedures.schema import Definition
 
 FORMS = Path(__file__).resolve().parent.parent / "forms"
 MAX_GRADE = 8.0

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from consentapp.extensions import db
 from consentapp.models import ConsentRecord, RecordEvent, RecordListing, RecordStatus
-from consentapp.records.service import process_pending
+from consentapp.records.jobs import process_pending
 
 from .conftest import csrf_token
 from .journey import drawn_signature

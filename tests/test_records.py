@@ -14,16 +14,17 @@ from consentapp.models import (
     RecordEvent,
     RenderJob,
 )
-from consentapp.records import service
+from consentapp.records import document as documents
+from consentapp.records import events, jobs
+from consentapp.records.jobs import RenderWorker, process_pending
 from consentapp.records.render import PackagedFilesFetcher, render_pdf, typesetting
-from consentapp.records.service import RenderWorker, process_pending
 
 
 def _fail_rendering(monkeypatch):
     def broken(document):
         raise RuntimeError("the renderer fell over")
 
-    monkeypatch.setattr(service, "render_pdf", broken)
+    monkeypatch.setattr(jobs, "render_pdf", broken)
 
 
 def test_a_render_failure_keeps_the_record_and_a_retry_makes_the_pdf(app, journey, monkeypatch):
@@ -65,10 +66,10 @@ def test_a_job_that_keeps_failing_stops_after_its_attempts(app, journey, monkeyp
     _fail_rendering(monkeypatch)
     journey.complete()
     with app.app_context():
-        for _ in range(service.MAX_ATTEMPTS):
+        for _ in range(jobs.MAX_ATTEMPTS):
             process_pending()
         job = db.session.scalars(select(RenderJob)).one()
-        assert job.status == JobStatus.FAILED and job.attempts == service.MAX_ATTEMPTS
+        assert job.status == JobStatus.FAILED and job.attempts == jobs.MAX_ATTEMPTS
         assert process_pending() == 0
 
 
@@ -141,7 +142,7 @@ def test_markup_in_patient_text_is_printed_not_fetched(app, journey):
         record = db.session.scalars(select(ConsentRecord)).one()
         fetcher = PackagedFilesFetcher()
         content = render_pdf(
-            service.document_for(record, service.events_of(record.id), code="TESTCODE00"),
+            documents.document_for(record, events.events_of(record.id), code="TESTCODE00"),
             fetcher,
         )
     assert fetcher.refused == []  # escaped text is never even tried as a URL
@@ -165,7 +166,7 @@ def test_the_pdf_is_rendered_from_plain_data_only(app, journey):
     journey.complete()
     with app.app_context():
         record = db.session.scalars(select(ConsentRecord)).one()
-        document = service.document_for(record, service.events_of(record.id), code="TESTCODE00")
+        document = documents.document_for(record, events.events_of(record.id), code="TESTCODE00")
     assert json.loads(json.dumps(document)) == document  # nothing but dicts, lists, text
 
 
@@ -191,7 +192,7 @@ def signed_document(app, journey) -> dict:
     journey.complete()
     with app.app_context():
         record = db.session.scalars(select(ConsentRecord)).one()
-        return service.rebuild_document(record, 1)
+        return documents.rebuild_document(record, 1)
 
 
 def test_a_render_holds_the_collector_off_and_frees_its_cycles_with_one_young_collection(

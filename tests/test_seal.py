@@ -36,13 +36,16 @@ from consentapp import create_app
 from consentapp.extensions import db
 from consentapp.models import ConsentRecord, RecordEvent, RecordPdf, VerificationCode
 from consentapp.paths import DEFAULT_FORMS_DIR as FORMS_DIR
-from consentapp.procedures import load_file
+from consentapp.procedures.loader import load_file
+from consentapp.records.attachment import ATTACHMENT_NAME
 from consentapp.records.clinic_key import SealKeyError, clinic_key
-from consentapp.records.document import ATTACHMENT_NAME
+from consentapp.records.document import rebuild_document
+from consentapp.records.events import events_of
+from consentapp.records.jobs import render_and_store
 from consentapp.records.render import render_pdf
-from consentapp.records.seal import KEY_USAGE, Verdict, seal_for_app, verify
-from consentapp.records.service import events_of, rebuild_document, render_and_store
+from consentapp.records.seal import KEY_USAGE, seal_for_app
 from consentapp.records.verification import derive_code
+from consentapp.records.verify import Verdict, verify
 
 from .conftest import _test_config, csrf_token
 

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from consentapp.signature import (
+from consentapp.records.signature import (
     A_LINE,
     TOO_LONG,
     TOO_SMALL,

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from consentapp.extensions import db
 from consentapp.models import ConsentRecord, PatientDraft
-from consentapp.patient.signers import age_on, is_minor
+from consentapp.records.commit import age_on, is_minor
 
 from .journey import RIGHT_ANSWERS, WRONG_ANSWERS
 from .pdf import pdf_fonts, pdf_text

@@ -6,7 +6,7 @@ from werkzeug.routing import IntegerConverter
 
 from consentapp.extensions import db
 from consentapp.models import ConsentRecord, RecordEvent, StaffUser
-from consentapp.passwords import verify_password
+from consentapp.staff.passwords import verify_password
 
 from .conftest import STAFF_PASSWORD
 

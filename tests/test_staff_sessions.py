@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from consentapp.extensions import db
 from consentapp.models import SessionEnd, StaffSession, StaffUser, utcnow
-from consentapp.passwords import common_passwords, password_problem
+from consentapp.staff.passwords import common_passwords, password_problem
 from consentapp.staff.sessions import SESSION_KEY
 
 from .conftest import STAFF_PASSWORD, csrf_token, sign_in
@@ -284,7 +284,7 @@ def test_long_unusual_passwords_pass_without_composition_rules():
 
 
 def test_the_shipped_common_password_list_is_what_the_generator_makes():
-    from consentapp.common_passwords import generate
+    from consentapp.staff.common_passwords import generate
 
     shipped = common_passwords()
     assert 3000 <= len(shipped) <= 10000

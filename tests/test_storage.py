@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 from consentapp import create_app
 from consentapp.extensions import db
 from consentapp.models import ConsentRecord, JobStatus, RecordPdf, RenderJob
-from consentapp.records import service
+from consentapp.records import jobs
 
 from .conftest import _test_config
 from .journey import PatientJourney
@@ -70,12 +70,12 @@ def test_records_rerender_catches_up_failed_and_missing_pdfs(app, runner, journe
     def broken(document):
         raise RuntimeError("renderer down")
 
-    monkeypatch.setattr(service, "render_pdf", broken)
+    monkeypatch.setattr(jobs, "render_pdf", broken)
     journey.complete(name="First Patient")
     journey.complete(name="Second Patient")
     with app.app_context():
-        for _ in range(service.MAX_ATTEMPTS):
-            service.process_pending()
+        for _ in range(jobs.MAX_ATTEMPTS):
+            jobs.process_pending()
         statuses = db.session.scalars(select(RenderJob.status)).all()
         assert statuses == [JobStatus.FAILED, JobStatus.FAILED]
 

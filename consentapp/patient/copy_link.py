@@ -10,11 +10,10 @@ from io import BytesIO
 from flask import current_app, render_template, request, send_file, url_for
 
 from ..extensions import limiter
-from ..forms import ContinueForm
 from ..records import patient_copy
 from ..records.patient_copy import LinkState
 from ..records.render import qr_code
-from . import bp
+from ..webforms import ContinueForm
 
 # 410 Gone: the link existed and will never work again; 404: it never did.
 STATUS_CODES = {
@@ -55,8 +54,9 @@ def _limit() -> str:
     return current_app.config["PATIENT_COPY_LIMIT"]
 
 
-# One budget for the page and its download together, per address.
-copy_limit = limiter.shared_limit(_limit, scope="patient-copy")
+# The copy pages' throttle: one budget for the page and its download together, per address
+# (applied where patient/routes.py adds them to the URL map).
+limited = limiter.shared_limit(_limit, scope="patient-copy")
 
 
 def _page(state: str, form: ContinueForm | None = None):
@@ -65,14 +65,10 @@ def _page(state: str, form: ContinueForm | None = None):
     ), STATUS_CODES[state]
 
 
-@bp.get("/copy/<token>")
-@copy_limit
 def copy(token: str):
     return _page(patient_copy.state(token))
 
 
-@bp.post("/copy/<token>")
-@copy_limit
 def copy_download(token: str):
     form = ContinueForm()
     if not form.validate_on_submit():

@@ -1,29 +1,18 @@
 """Who signs a consent: the patient, or a parent, guardian or legal representative.
 
-A patient under 18 on the day they sign never signs alone. An interpreter and a witness
-are recorded by name when they took part.
+A patient under 18 on the day they sign never signs alone (records.commit.is_minor, in the
+clinic's own time zone: a birthday starts at the clinic's midnight). An interpreter and a
+witness are recorded by name when they took part.
 """
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
-from flask import current_app
-
-ADULT_AGE = 18
+from ..clinic_time import clinic_today
+from ..records.commit import is_minor
 
 
-def clinic_today() -> date:
-    """Today in the clinic's own time zone: a birthday starts at the clinic's midnight."""
-    return datetime.now(ZoneInfo(current_app.config["CLINIC_TIMEZONE"])).date()
-
-
-def age_on(date_of_birth: date, day: date) -> int:
-    had_birthday = (day.month, day.day) >= (date_of_birth.month, date_of_birth.day)
-    return day.year - date_of_birth.year - (0 if had_birthday else 1)
-
-
-def is_minor(date_of_birth: date, day: date) -> bool:
-    return age_on(date_of_birth, day) < ADULT_AGE
+def patient_is_minor(date_of_birth: date) -> bool:
+    return is_minor(date_of_birth, clinic_today())
 
 
 def people_from_form(form) -> dict:

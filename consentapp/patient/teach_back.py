@@ -5,7 +5,7 @@ question stays open until its latest attempt is the right answer; every attempt 
 because the record must show how the patient got there, not only that they got there.
 """
 
-from ..procedures import TeachBackQuestion
+from ..procedures.schema import TeachBackQuestion
 
 
 def add_attempts(

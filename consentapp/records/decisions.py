@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 from ..extensions import db
 from ..models import ConsentRecord, EventKind, RecordEvent, RecordStatus, RenderJob
-from ..signature import Signature
 from .events import append_event
 from .integrity import RecordChanged, ensure_intact
-from .service import after_commit
+from .jobs import after_commit
+from .signature import Signature
 from .status import set_status, status_after
 
 # What each decision means, stored with the event and printed on the PDF.
@@ -32,7 +32,7 @@ PHOTO_WITHDRAWAL_MEANINGS = {
 
 
 @dataclass(frozen=True)
-class Actor:
+class StaffActor:
     """The signed-in staff member making a decision, and where from."""
 
     email: str
@@ -70,7 +70,7 @@ def refusal_for_changed(changed: RecordChanged) -> str:
     )
 
 
-def _record(record: ConsentRecord, kind: str, actor: Actor, details: dict) -> RecordEvent:
+def _record(record: ConsentRecord, kind: str, actor: StaffActor, details: dict) -> RecordEvent:
     # A decision on a forged record would be rendered and sealed with it: refuse first.
     try:
         ensure_intact(record)
@@ -88,7 +88,7 @@ def _record(record: ConsentRecord, kind: str, actor: Actor, details: dict) -> Re
     return event
 
 
-def review(record: ConsentRecord, actor: Actor, *, decision: str, note: str) -> RecordEvent:
+def review(record: ConsentRecord, actor: StaffActor, *, decision: str, note: str) -> RecordEvent:
     if decision not in MEANINGS:
         raise DecisionRefused("Please choose approve or decline.")
     _require_open(record, "reviewed")
@@ -98,7 +98,7 @@ def review(record: ConsentRecord, actor: Actor, *, decision: str, note: str) -> 
 
 
 def countersign(
-    record: ConsentRecord, actor: Actor, *, typed_name: str, signature: Signature | None
+    record: ConsentRecord, actor: StaffActor, *, typed_name: str, signature: Signature | None
 ) -> RecordEvent:
     _require_open(record, "countersigned")
     if is_countersigned(record):
@@ -111,7 +111,7 @@ def countersign(
     })
 
 
-def withdraw(record: ConsentRecord, actor: Actor, *, reason: str) -> RecordEvent:
+def withdraw(record: ConsentRecord, actor: StaffActor, *, reason: str) -> RecordEvent:
     _require_open(record, "withdrawn")
     return _record(record, EventKind.WITHDRAWN, actor, {
         "reason": reason, "recorded_by_name": actor.name,
@@ -129,7 +129,7 @@ def photo_consent_in_force(record: ConsentRecord, which: str) -> bool:
     return given and not withdrawn
 
 
-def withdraw_photo_consent(record: ConsentRecord, actor: Actor, *, which: str) -> RecordEvent:
+def withdraw_photo_consent(record: ConsentRecord, actor: StaffActor, *, which: str) -> RecordEvent:
     """One photo consent withdrawn; the consent to treatment stands (or not) as it was."""
     if which not in PHOTO_WITHDRAWAL_MEANINGS:
         raise DecisionRefused("Please choose which photo consent the patient withdrew.")

@@ -1,4 +1,4 @@
-"""The plain data a record's PDF is rendered from, and the JSON embedded in it.
+"""The plain data a record's PDF is rendered from.
 
 The PDF template never sees ORM objects: this module turns a stored record, the events it
 had when rendered and the exact definition it pinned into dicts, lists and strings, so
@@ -6,122 +6,63 @@ rendering is deterministic and the same record and events always give the same t
 """
 
 import hashlib
-import json
 from collections.abc import Sequence
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date
+from flask import current_app
 from flask_babel import force_locale, gettext
 
-from ..i18n import N_, english_name
-from ..models import ConsentRecord, RecordEvent, Relationship, SignatureMethod
-from ..procedures import Definition, InfoPage
-from ..signature import from_dict
-
-RECORD_DATA_FORMAT = "consent-record/1"
-ATTACHMENT_NAME = "consent-record.json"
-
-# What each kind of event means, in words for whoever reads the audit trail years later.
-EVENT_MEANINGS = {
-    "signed": "Consent given",
-    "screened_out": "Screening completed: not eligible, no consent taken",
-    "approved": "Approved for treatment",
-    "declined": "Declined for treatment",
-    "countersigned": "Countersigned",
-    "withdrawn": "Consent withdrawn",
-    "viewed": "Record viewed",
-    "downloaded": "PDF downloaded",
-    "pdf_rendered": "PDF rendered and sealed",
-    "pdf_render_failed": "PDF rendering failed (retried)",
-    "photo_consent_withdrawn": "Photo consent withdrawn",
-    "printed": "PDF opened for printing",
-    "exported": "Record exported",
-    "patient_copy_downloaded": "Patient downloaded their copy",
-}
-# The photo consents by their key in the record, in the clinic's words.
-PHOTO_LABELS = {
-    "clinical": "Clinical before-and-after photos",
-    "marketing": "Use of photos in marketing",
-}
-SYSTEM_ACTOR = "system"
-PATIENT_ACTOR = "patient"
+from .. import clinic_time
+from ..i18n import english_name
+from ..models import Actor, ConsentRecord, EventKind, RecordEvent, SignatureMethod
+from ..procedures.answers import answered_steps
+from ..procedures.catalog import definition_for
+from ..procedures.schema import Definition, InfoPage
+from . import labels
+from .attachment import ATTACHMENT_NAME, record_data, record_json
+from .events import events_of
+from .signature import from_dict
+from .verification import code_for, verification_url
 
 
-# English here (staff pages use them as they are); the PDF shows them in the record's
-# language (gettext under force_locale, in build_document).
-RELATIONSHIP_LABELS = {
-    Relationship.PARENT: N_("Parent"),
-    Relationship.GUARDIAN: N_("Guardian"),
-    Relationship.LEGAL_REPRESENTATIVE: N_("Legal representative"),
-}
-OUTCOME_LABELS = {
-    "eligible": N_("Eligible"),
-    "needs_review": N_("Needs clinician review"),
-    "not_eligible": N_("Not eligible"),
-}
-
-
-def _when(moment: datetime | None, tz_name: str) -> dict | None:
-    if moment is None:
-        return None
-    utc = moment.replace(tzinfo=ZoneInfo("UTC"))
-    local = utc.astimezone(ZoneInfo(tz_name))
-    formatted = {"utc": utc.strftime("%Y-%m-%d %H:%M:%S UTC")}
-    # The clinic's own time first; UTC beside it only when they differ.
-    formatted["local"] = (
-        formatted["utc"] if tz_name == "UTC" else local.strftime(f"%Y-%m-%d %H:%M {tz_name}")
+def document_for(
+    record: ConsentRecord,
+    events: list[RecordEvent],
+    *,
+    code: str,
+    definition: Definition | None = None,
+    sample: bool = False,
+) -> dict:
+    """The document of `record` with `events`, as this app's configuration says."""
+    config = current_app.config
+    return build_document(
+        record,
+        definition or definition_for(record.definition_sha256),
+        events,
+        clinic_name=config["CLINIC_NAME"],
+        tz_name=config["CLINIC_TIMEZONE"],
+        verification_code=code,
+        verification_url=verification_url(code),
+        sample=sample,
     )
-    return formatted
 
 
-def _in_language(moment: datetime | None, tz_name: str, language: str) -> dict | None:
-    """A time as the patient reads it ("9 de abril de 2026, 14:32"), in the clinic's zone,
-    with the exact UTC time beside it for staff (as _when)."""
-    if moment is None:
-        return None
-    utc = moment.replace(tzinfo=ZoneInfo("UTC"))
-    local = utc.astimezone(ZoneInfo(tz_name))
-    return {
-        "local": f"{format_date(local, 'long', locale=language)}, "
-                 f"{format_time(local, 'short', locale=language)} ({tz_name})",
-        "utc": utc.strftime("%Y-%m-%d %H:%M:%S UTC"),
-        "in_utc": tz_name == "UTC",
-    }
-
-
-def _local_time(moment: datetime, tz_name: str) -> str:
-    """Seconds and the zone's abbreviation (GMT or BST...), so daylight saving is visible."""
-    local = moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tz_name))
-    return local.strftime("%Y-%m-%d %H:%M:%S %Z")
-
-
-def _answer_text(question, value) -> str:
-    if value in (None, "", []):
-        return gettext("(no answer)")
-    if isinstance(value, list):
-        return "; ".join(question.label_for(item) for item in value)
-    if question.kind in ("single", "yesno"):
-        return question.label_for(value)
-    return str(value)
-
-
-def answered_steps(definition: Definition, answers: dict) -> list[dict]:
-    return [
-        {
-            "key": step.key,
-            "title": step.title,
-            "answers": [
-                {
-                    "key": question.key,
-                    "question": question.label,
-                    "answer": _answer_text(question, answers.get(question.key)),
-                }
-                for question in step.questions
-            ],
-        }
-        for step in definition.question_steps
-    ]
+def rebuild_document(record: ConsentRecord, version: int) -> dict:
+    """The document a stored PDF version was rendered from, built again from the database."""
+    rendered = next(
+        (
+            event
+            for event in events_of(record.id)
+            if event.kind == EventKind.PDF_RENDERED and event.details.get("version") == version
+        ),
+        None,
+    )
+    if rendered is None:
+        raise LookupError(f"record {record.id} has no PDF version {version}")
+    through = rendered.details.get("events_through")
+    events = events_of(record.id, through=through) if through is not None else []
+    return document_for(record, events, code=code_for(record.id))
 
 
 def _info(page: InfoPage) -> dict:
@@ -132,73 +73,11 @@ def _info(page: InfoPage) -> dict:
     }
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat(timespec="microseconds") if moment else None
-
-
-def record_data(record: ConsentRecord, events: Sequence[RecordEvent]) -> dict:
-    """Everything the record holds, and its events with their chain hashes (times in UTC).
-
-    Embedded in the PDF as JSON, so the sealed file carries the data itself, not only its
-    printout, and each event's hash can be checked from the file alone.
-    """
-    return {
-        "format": RECORD_DATA_FORMAT,
-        "record_id": record.id,
-        "procedure": {
-            "slug": record.procedure_slug,
-            "title": record.procedure_title,
-            "definition_version": record.definition_version,
-            "definition_sha256": record.definition_sha256,
-            "language": record.language,
-        },
-        "patient": {
-            "name": record.patient_name,
-            "date_of_birth": record.patient_dob.isoformat(),
-            "contact": record.patient_contact,
-        },
-        "answers": record.answers,
-        "outcome": record.outcome,
-        "outcome_reasons": record.outcome_reasons,
-        "acknowledged_risks": record.acknowledged_risks,
-        "accepted_statements": record.accepted_statements,
-        "signer_name": record.signer_name,
-        "signature_method": record.signature_method,
-        "signature": record.signature,
-        "representative": record.representative,
-        "interpreter": record.interpreter,
-        "witness": record.witness,
-        "teach_back": record.teach_back,
-        "esign_agreement": record.esign_agreement,
-        "photo_consent": record.photo_consent,
-        "signed_at": _iso(record.signed_at),
-        "completed_at": _iso(record.completed_at),
-        "user_agent": record.user_agent,
-        "events": [
-            {
-                "id": event.id,
-                "kind": event.kind,
-                "actor": event.actor,
-                "created_at": _iso(event.created_at),
-                "details": event.details,
-                "prev_hash": event.prev_hash,
-                "hash": event.hash,
-            }
-            for event in events
-        ],
-    }
-
-
-def record_json(data: dict) -> bytes:
-    """The attachment's bytes: stable key order, so the same record gives the same hash."""
-    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False).encode() + b"\n"
-
-
 def _person(event: RecordEvent, record: ConsentRecord) -> str:
-    if event.actor == PATIENT_ACTOR:
-        return f"{record.signer_name or record.patient_name} (patient)"
-    if event.actor == SYSTEM_ACTOR:
-        return "Consent kiosk (automatic)"
+    if event.actor == Actor.PATIENT:
+        return labels.PATIENT_PERSON.format(name=record.signer_name or record.patient_name)
+    if event.actor == Actor.SYSTEM:
+        return labels.SYSTEM_PERSON
     return event.actor
 
 
@@ -207,33 +86,23 @@ def _audit_events(record: ConsentRecord, events: Sequence[RecordEvent], tz_name:
     for number, event in enumerate(events, start=1):
         details = event.details or {}
         device = details.get("user_agent")
-        if device is None and event.actor == PATIENT_ACTOR:
+        if device is None and event.actor == Actor.PATIENT:
             device = record.user_agent  # the tablet's, stored with the record
-        if event.actor == SYSTEM_ACTOR:
-            device = "The clinic's consent server"
+        if event.actor == Actor.SYSTEM:
+            device = labels.SYSTEM_DEVICE
         rows.append(
             {
                 "number": number,
-                "meaning": EVENT_MEANINGS.get(event.kind, event.kind.replace("_", " ")),
+                "meaning": labels.EVENT_MEANINGS.get(event.kind, event.kind.replace("_", " ")),
                 "person": _person(event, record),
                 "utc": event.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-                "local": _local_time(event.created_at, tz_name),
+                "local": clinic_time.local_text(event.created_at, tz_name, with_seconds=True),
                 "device": device or "",
                 "address": details.get("address") or "",
                 "hash": event.hash,
             }
         )
     return rows
-
-
-# The staff events a PDF version reports, with the heading each gets.
-STAFF_EVENT_TITLES = {
-    "approved": "Approved for treatment by a clinician",
-    "declined": "Declined by a clinician: do not treat",
-    "countersigned": "Countersigned by a clinician",
-    "withdrawn": "Consent withdrawn",
-    "photo_consent_withdrawn": "Photo consent withdrawn",
-}
 
 
 def staff_decisions(events: Sequence[RecordEvent], tz_name: str) -> list[dict]:
@@ -243,7 +112,7 @@ def staff_decisions(events: Sequence[RecordEvent], tz_name: str) -> list[dict]:
     """
     decisions = []
     for event in events:
-        if event.kind not in STAFF_EVENT_TITLES:
+        if event.kind not in labels.STAFF_EVENT_TITLES:
             continue
         details = event.details or {}
         drawn = details.get("signature")
@@ -259,8 +128,8 @@ def staff_decisions(events: Sequence[RecordEvent], tz_name: str) -> list[dict]:
             name, account = event.actor, role
         decisions.append({
             "kind": event.kind,
-            "title": STAFF_EVENT_TITLES[event.kind],
-            "at": _when(event.created_at, tz_name),
+            "title": labels.STAFF_EVENT_TITLES[event.kind],
+            "at": clinic_time.when(event.created_at, tz_name),
             # "Dr Ana Ruiz (ana@clinic.org, clinician)": the typed name and the account.
             "by": f"{name} ({account})" if account else name,
             "meaning": details.get("meaning", ""),
@@ -270,9 +139,6 @@ def staff_decisions(events: Sequence[RecordEvent], tz_name: str) -> list[dict]:
             "signature": signature,
         })
     return decisions
-
-
-STAFF_NOTE = "Staff note: this consent was completed in {name} ({code})."
 
 
 def build_document(
@@ -312,7 +178,7 @@ def _document(
             "language": record.language,
         },
         # English, for staff who may not read the record's language; none on English ones.
-        "staff_note": None if language == "en" else STAFF_NOTE.format(
+        "staff_note": None if language == "en" else labels.STAFF_NOTE.format(
             name=english_name(language), code=language
         ),
         "patient": {
@@ -321,12 +187,12 @@ def _document(
             "dob_short": format_date(record.patient_dob, "medium", locale=language),
             "contact": record.patient_contact or "",
         },
-        "completed_at": _in_language(record.completed_at, tz_name, language),
-        "signed_at": _in_language(record.signed_at, tz_name, language),
+        "completed_at": clinic_time.in_language(record.completed_at, tz_name, language),
+        "signed_at": clinic_time.in_language(record.signed_at, tz_name, language),
         "user_agent": record.user_agent,
         "outcome": {
             "code": record.outcome,
-            "label": gettext(OUTCOME_LABELS[record.outcome]),
+            "label": gettext(labels.OUTCOME_LABELS[record.outcome]),
             "title": outcome_text.title,
             "reasons": [reason["text"] for reason in record.outcome_reasons],
         },
@@ -377,7 +243,7 @@ def _esign(agreement: dict | None, tz_name: str) -> dict | None:
         return None
     return {
         **agreement,
-        "agreed_at": _when(datetime.fromisoformat(agreement["agreed_at"]), tz_name),
+        "agreed_at": clinic_time.when(datetime.fromisoformat(agreement["agreed_at"]), tz_name),
     }
 
 
@@ -393,10 +259,10 @@ def photo_consents(
         return []
     withdrawals = {
         event.details.get("photo_consent"): event
-        for event in events if event.kind == "photo_consent_withdrawn"
+        for event in events if event.kind == EventKind.PHOTO_CONSENT_WITHDRAWN
     }
     entries = []
-    for kind, label in PHOTO_LABELS.items():
+    for kind, label in labels.PHOTO_LABELS.items():
         withdrawal = withdrawals.get(kind)
         entries.append({
             "kind": kind,
@@ -404,7 +270,7 @@ def photo_consents(
             "text": (given.get("text") or {}).get(kind, ""),
             "given": bool(given.get(kind)),
             "withdrawn": {
-                "at": _when(withdrawal.created_at, tz_name),
+                "at": clinic_time.when(withdrawal.created_at, tz_name),
                 "by": withdrawal.details.get("recorded_by_name") or withdrawal.actor,
             } if withdrawal else None,
         })
@@ -429,8 +295,8 @@ def _representative(representative: dict | None) -> dict | None:
     relationship = representative["relationship"]
     return {
         "name": representative["name"],
-        "relationship": gettext(RELATIONSHIP_LABELS[relationship])
-        if relationship in RELATIONSHIP_LABELS else relationship,
+        "relationship": gettext(labels.RELATIONSHIP_LABELS[relationship])
+        if relationship in labels.RELATIONSHIP_LABELS else relationship,
     }
 
 

@@ -93,6 +93,14 @@ def _lock_chain_head() -> str:
     ).scalar_one()
 
 
+def events_of(record_id: str, *, through: int | None = None) -> list[RecordEvent]:
+    """The record's events in order; with `through`, only those up to that event id."""
+    query = select(RecordEvent).where(RecordEvent.record_id == record_id)
+    if through is not None:
+        query = query.where(RecordEvent.id <= through)
+    return list(db.session.scalars(query.order_by(RecordEvent.id)))
+
+
 def append_event(
     record_id: str,
     kind: str,

@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from ..extensions import db
-from ..models import EventKind, PatientCopyLink, RecordPdf, utcnow
+from ..models import Actor, EventKind, PatientCopyLink, RecordPdf, utcnow
 from .events import append_event
 
 TOKEN_BYTES = 32
@@ -104,7 +104,7 @@ def claim(token: str, *, address: str, user_agent: str) -> Claimed:
     if used.rowcount != 1:
         db.session.rollback()
         return Claimed(None, state(token))
-    append_event(link.record_id, EventKind.PATIENT_COPY_DOWNLOADED, "patient", {
+    append_event(link.record_id, EventKind.PATIENT_COPY_DOWNLOADED, Actor.PATIENT, {
         "version": pdf.version, "address": address, "user_agent": user_agent[:400],
     }, at=now)
     db.session.commit()

@@ -11,15 +11,14 @@ from datetime import date
 
 from flask import current_app
 
-from ..catalog import available
-from ..eligibility import evaluate
-from ..models import ConsentRecord, EventKind, RecordEvent, utcnow
-from ..procedures import Definition, Question
-from .document import PATIENT_ACTOR
+from ..models import Actor, ConsentRecord, EventKind, RecordEvent, RecordOutcome, utcnow
+from ..procedures.catalog import available
+from ..procedures.eligibility import evaluate
+from ..procedures.schema import Definition, Question
+from .document import document_for
 from .events import GENESIS_HASH, event_hash
 from .render import render_pdf
 from .seal import seal_for_app
-from .service import document_for
 from .verification import derive_code
 
 SAMPLE_RECORD_ID = "00000000-0000-4000-8000-000000000000"
@@ -57,7 +56,7 @@ def sample_record(definition: Definition, definition_sha256: str):
     now = utcnow().replace(microsecond=0)
     answers = sample_answers(definition)
     eligibility = evaluate(definition, answers)
-    signed = eligibility.outcome != "not_eligible"
+    signed = eligibility.outcome != RecordOutcome.NOT_ELIGIBLE
     record = ConsentRecord(
         id=SAMPLE_RECORD_ID,
         submission_key="sample",
@@ -88,11 +87,11 @@ def sample_record(definition: Definition, definition_sha256: str):
         id=1,
         record_id=record.id,
         kind=kind,
-        actor=PATIENT_ACTOR,
+        actor=Actor.PATIENT,
         created_at=now,
         details=details,
         prev_hash=GENESIS_HASH,
-        hash=event_hash(record.id, kind, PATIENT_ACTOR, now, details, GENESIS_HASH),
+        hash=event_hash(record.id, kind, Actor.PATIENT, now, details, GENESIS_HASH),
     )
     return record, [event]
 

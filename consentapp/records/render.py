@@ -27,7 +27,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcherResponse
 
 from ..paths import STATIC_DIR
-from .document import ATTACHMENT_NAME
+from .attachment import ATTACHMENT_NAME
 
 log = logging.getLogger(__name__)
 

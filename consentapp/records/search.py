@@ -8,12 +8,13 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
+from enum import StrEnum
 
 from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import load_only
 
+from ..clinic_time import utc_start_of
 from ..extensions import db
 from ..models import ConsentRecord, RecordListing, RecordStatus
 
@@ -34,23 +35,24 @@ def search_key(text: str) -> str:
     return " ".join(_WORD.findall(bare))[:SEARCH_KEY_LENGTH]
 
 
-SORTS = {
-    "newest": "Newest first",
-    "oldest": "Oldest first",
-    "name": "Name A–Z",
-    "name_desc": "Name Z–A",
-    "dob": "Date of birth",
-}
+class Sort(StrEnum):
+    """The dashboard's orders (their words for staff: staff/labels.py)."""
+
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    NAME = "name"
+    NAME_DESC = "name_desc"
+    DOB = "dob"
 
 
 def _order_by(sort: str) -> tuple:
     listing = RecordListing
     return {
-        "newest": (listing.completed_at.desc(), listing.record_id.desc()),
-        "oldest": (listing.completed_at.asc(), listing.record_id.asc()),
-        "name": (listing.patient_name_search.asc(), listing.completed_at.desc()),
-        "name_desc": (listing.patient_name_search.desc(), listing.completed_at.desc()),
-        "dob": (listing.patient_dob.asc(), listing.patient_name_search.asc()),
+        Sort.NEWEST: (listing.completed_at.desc(), listing.record_id.desc()),
+        Sort.OLDEST: (listing.completed_at.asc(), listing.record_id.asc()),
+        Sort.NAME: (listing.patient_name_search.asc(), listing.completed_at.desc()),
+        Sort.NAME_DESC: (listing.patient_name_search.desc(), listing.completed_at.desc()),
+        Sort.DOB: (listing.patient_dob.asc(), listing.patient_name_search.asc()),
     }[sort]
 
 
@@ -62,7 +64,7 @@ class RecordFilters:
     completed_to: date | None = None
     procedure: str = ""
     status: str = ""
-    sort: str = "newest"
+    sort: str = Sort.NEWEST
 
 
 @dataclass
@@ -101,12 +103,6 @@ _EXPORT_COLUMNS = load_only(
 )
 
 
-def utc_start_of(day: date, tz_name: str) -> datetime:
-    """Midnight of a day in the clinic's time zone, as the naive UTC the database stores."""
-    local = datetime.combine(day, time.min, tzinfo=ZoneInfo(tz_name))
-    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-
-
 def conditions(filters: RecordFilters, tz_name: str) -> list:
     """Every filter but the status (the status tabs count across the others)."""
     listing = RecordListing
@@ -130,7 +126,7 @@ def conditions(filters: RecordFilters, tz_name: str) -> list:
 
 def status_counts(where: list) -> dict[str, int]:
     query = select(RecordListing.status, func.count()).where(*where)
-    counts = dict.fromkeys(RecordStatus.ALL, 0)
+    counts = dict.fromkeys(RecordStatus, 0)
     counts.update(db.session.execute(query.group_by(RecordListing.status)).all())
     return counts
 

@@ -10,14 +10,6 @@ from collections.abc import Iterable
 from ..extensions import db
 from ..models import ConsentRecord, EventKind, RecordListing, RecordOutcome, RecordStatus
 
-STATUS_LABELS = {
-    RecordStatus.SIGNED: "Signed",
-    RecordStatus.NEEDS_REVIEW: "Needs review",
-    RecordStatus.DECLINED: "Declined by clinician",
-    RecordStatus.NOT_ELIGIBLE: "Not eligible",
-    RecordStatus.WITHDRAWN: "Withdrawn",
-}
-
 # The event kinds that move a record from one status to another.
 STATUS_EVENTS = frozenset({EventKind.APPROVED, EventKind.DECLINED, EventKind.WITHDRAWN})
 

@@ -2,21 +2,23 @@
 
 The code is derived from the record id with a keyed hash, so it reveals nothing about the
 patient and cannot be guessed from a record id; it is stored the first time it is made, so
-it keeps working if the key is ever rotated.
+it keeps working if the key is ever rotated. Which page opens a code is the staff side's
+business: it says so with init_app(app, path_for=...); records know no URLs.
 """
 
 import base64
 import hashlib
 import hmac
+from collections.abc import Callable
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import VerificationCode
 
 CODE_LENGTH = 10  # base32: 50 bits, plenty for a clinic's records, short enough to type
-VERIFY_PATH = "/staff/verify/"
+_PATH_FOR = "consent_verification_path"
 
 
 def derive_code(record_id: str, key: str) -> str:
@@ -52,7 +54,12 @@ def record_id_for(code: str) -> str | None:
     )
 
 
+def init_app(app: Flask, *, path_for: Callable[[str], str]) -> None:
+    """`path_for(code)` is the path of the page that opens a code (the staff side's)."""
+    app.extensions[_PATH_FOR] = path_for
+
+
 def verification_url(code: str) -> str:
-    """What the QR code holds: the staff page for the code, absolute when the base is known."""
+    """What the QR code holds: the page for the code, absolute when the base is known."""
     base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
-    return f"{base}{VERIFY_PATH}{code}"
+    return f"{base}{current_app.extensions[_PATH_FOR](code)}"

@@ -11,13 +11,13 @@ from functools import wraps
 from flask import Flask, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..extensions import login_manager
 from ..models import StaffRole
 from . import sessions
+from .forms import LoginForm
 
 PUBLIC_ENDPOINTS = frozenset({"staff.login"})
 
-_EVERYONE = frozenset(StaffRole.ALL)
+_EVERYONE = frozenset(StaffRole)
 
 # Permission -> the roles that have it. The one place that says who may do what.
 ROLE_MATRIX: dict[str, frozenset[str]] = {
@@ -40,9 +40,6 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
 PASSWORD_CHANGE_ENDPOINTS = frozenset(
     {"staff.change_password", "staff.logout", "staff.session_status", "staff.session_extend"}
 )
-
-login_manager.user_loader(sessions.load_user)
-
 
 def requires(permission: str):
     """Mark a view with the permission it needs (and check it again inside, to be sure)."""
@@ -72,7 +69,7 @@ def permission_of(endpoint: str, app: Flask | None = None) -> str | None:
 
 
 def require_sign_in():
-    """before_request for the staff blueprint."""
+    """The staff blueprint's gate (before_request, wired in staff.init_app)."""
     endpoint = request.endpoint
     if not current_user.is_authenticated:
         sessions.forget_ended_session()
@@ -80,8 +77,6 @@ def require_sign_in():
             return None
         if endpoint == "staff.records" and request.method == "GET" and not request.args:
             # /staff/ itself shows the sign-in form rather than bouncing to another URL.
-            from .auth import LoginForm
-
             return render_template("staff/login.html", form=LoginForm(), error=None)
         # The path only: a query string may hold what was searched for (no patient data in
         # URLs), and a saved search belongs to the session that is over anyway.

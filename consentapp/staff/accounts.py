@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import SessionEnd, StaffRole, StaffUser, utcnow
-from ..passwords import hash_password, password_problem, temporary_password
 from . import sessions
+from .passwords import hash_password, password_problem, temporary_password
 
 
 class AccountError(ValueError):
@@ -54,8 +54,8 @@ def create(email: str, role: str, *, full_name: str = "", password: str | None =
     """Create an account; without a password it gets a temporary one (returned) that must be
     changed at the first sign-in."""
     email = normalise_email(email)
-    if role not in StaffRole.ALL:
-        raise AccountError(f"'{role}' is not a role; choose one of {', '.join(StaffRole.ALL)}.")
+    if role not in tuple(StaffRole):
+        raise AccountError(f"'{role}' is not a role; choose one of {', '.join(StaffRole)}.")
     if find(email) is not None:
         raise AccountError(f"A staff account for {email} already exists.")
     temporary = None
@@ -111,7 +111,7 @@ def change_password(user: StaffUser, new_password: str) -> None:
 
 
 def update(user: StaffUser, *, full_name: str, role: str, changed_by: StaffUser) -> None:
-    if role not in StaffRole.ALL:
+    if role not in tuple(StaffRole):
         raise AccountError(f"'{role}' is not a role.")
     if user.id == changed_by.id and role != user.role:
         raise AccountError("You cannot change your own role; ask another administrator.")

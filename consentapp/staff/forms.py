@@ -5,6 +5,7 @@ CSRF-protected POST."""
 
 from datetime import date
 
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
     EmailField,
@@ -18,22 +19,20 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, DateRange, EqualTo, InputRequired, Length, Optional
 
-from ..forms import BaseForm
 from ..i18n import SUPPORTED, language_label
-from ..models import EventKind, StaffRole
-from ..records.search import SORTS
-from ..records.status import STATUS_LABELS
-
-ROLE_LABELS = {
-    StaffRole.ADMIN: "Administrator: staff accounts, settings, audit",
-    StaffRole.CLINICIAN: "Clinician: review and countersign",
-    StaffRole.FRONTDESK: "Front desk: start patients, view and download",
-}
+from ..models import EventKind
+from ..records.search import Sort
+from ..webforms import BaseForm, at_most, choices
+from .labels import ROLE_LABELS, SORT_LABELS, STATUS_LABELS
 
 
-def choices(pairs) -> list[SelectChoice]:
-    """(value, label) pairs as WTForms choices."""
-    return [SelectChoice(value, label) for value, label in pairs]
+class LoginForm(BaseForm):
+    email = EmailField(
+        "Email", validators=[DataRequired("Please enter your email."), at_most(254)]
+    )
+    password = PasswordField(
+        "Password", validators=[DataRequired("Please enter your password."), at_most(200)]
+    )
 
 
 class QueryForm(BaseForm):
@@ -72,7 +71,7 @@ class DashboardFilterForm(BaseForm):
         "Status", choices=choices([("", "Any status"), *STATUS_LABELS.items()]),
         validators=[Optional()],
     )
-    sort = SelectField("Sort by", choices=choices(SORTS.items()), default="newest",
+    sort = SelectField("Sort by", choices=choices(SORT_LABELS.items()), default=Sort.NEWEST,
                        validators=[Optional()])
 
     def validate(self, extra_validators=None) -> bool:
@@ -166,6 +165,10 @@ class StaffAccountForm(BaseForm):
                                                      Length(max=200)])
     role = RadioField("Role", choices=choices(ROLE_LABELS.items()),
                       validators=[InputRequired("Please choose a role.")])
+
+
+class VerifyPdfForm(BaseForm):
+    pdf = FileField("PDF file to check", validators=[FileRequired("Choose a PDF file to check.")])
 
 
 class StaffEditForm(BaseForm):

@@ -10,8 +10,8 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app, flash, g, request, session
-from flask_login import login_user, logout_user, user_logged_out
+from flask import current_app, flash, request, session
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select, update
 
 from ..extensions import db
@@ -154,10 +154,16 @@ def last_sign_in(user: StaffUser) -> datetime | None:
     )
 
 
-def _ended_by_logout(sender, user, **extra) -> None:
-    # Any logout_user() (the patient blueprint's /start too) ends the server-side session.
+def end_on_logout(sender, user, **extra) -> None:
+    """Flask-Login's user_logged_out (wired in staff.init_app): any logout_user() ends the
+    server-side session too."""
     if SESSION_KEY in session:
-        end_current(g.pop("session_end_reason", SessionEnd.SIGNED_OUT))
+        end_current(SessionEnd.SIGNED_OUT)
 
 
-user_logged_out.connect(_ended_by_logout)
+def hand_over(sender, **extra) -> None:
+    """kiosk.entering_patient_mode (wired in staff.init_app): the browser becomes a
+    patient's, so a staff session still open on it ends, as handed over."""
+    if current_user.is_authenticated:
+        end_current(SessionEnd.HANDED_OVER)
+        logout_user()

@@ -8,7 +8,7 @@ import os
 from flask import Blueprint
 
 from consentapp import create_app
-from consentapp.drafts import current_draft
+from consentapp.patient.draft import current_draft
 
 hello = Blueprint("bench_hello", __name__)
 

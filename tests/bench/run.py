@@ -299,8 +299,8 @@ def _record_html_and_document(app) -> tuple[str, dict]:
     """A typical record: a patient completes the journey; the document of its first PDF."""
     from consentapp.extensions import db
     from consentapp.models import ConsentRecord
+    from consentapp.records.document import rebuild_document
     from consentapp.records.render import render_html
-    from consentapp.records.service import rebuild_document
     from tests.journey import PatientJourney
 
     PatientJourney(app.test_client()).complete()

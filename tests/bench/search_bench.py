@@ -101,10 +101,10 @@ def build(app, count: int) -> float:
     """Fill the database; returns the seconds it took."""
     from sqlalchemy import insert
 
-    from consentapp import catalog
     from consentapp.extensions import db
     from consentapp.models import ConsentRecord, RecordListing, StaffUser
-    from consentapp.passwords import hash_password
+    from consentapp.procedures import catalog
+    from consentapp.staff.passwords import hash_password
 
     started = time.perf_counter()
     with app.app_context():

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from consentapp.extensions import db
 from consentapp.models import RecordEvent, StaffUser
-from consentapp.passwords import hash_password
-from consentapp.records.service import process_pending
+from consentapp.records.jobs import process_pending
+from consentapp.staff.passwords import hash_password
 
 from ..conftest import STAFF_PASSWORD
 

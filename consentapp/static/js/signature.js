@@ -65,7 +65,7 @@
   }
 
   // A smooth line through the points: quadratic curves between the midpoints, the same
-  // shape the PDF draws (consentapp/signature.py, Signature.svg_path).
+  // shape the PDF draws (consentapp/records/signature.py, Signature.svg_path).
   function trace(stroke) {
     ctx.beginPath();
     ctx.moveTo(stroke[0][0], stroke[0][1]);

@@ -1,0 +1,130 @@
+"""The shared tablet: entering and leaving patient mode, and the session keys that say so.
+
+Both sides use this module and neither imports the other. The patient side enters patient
+mode from the welcome screen, the staff side when front desk hands the tablet over; a staff
+sign-in leaves it. Entering sends `entering_patient_mode` first, so a staff session still
+open in this browser is ended (the staff side connects to it in its init_app).
+
+The session holds no patient data: the random id of the draft (the draft itself lives in the
+database, patient/draft.py), a mark that this browser belongs to a patient, the id of the
+record the finish screen shows, and the patient's language (i18n.py).
+"""
+
+import secrets
+
+from blinker import Namespace
+from flask import current_app, make_response, redirect, session, url_for
+
+from . import i18n
+from .extensions import db
+from .models import PatientDraft
+from .procedures import catalog
+from .procedures.loader import LoadedDefinition
+
+DRAFT_KEY = "draft_id"
+FINISHED_KEY = "finished"
+PATIENT_MODE_KEY = "patient_mode"
+# Where a patient's journey begins.
+FIRST_STEP = ("patient.step", {"key": "about"})
+
+# Sent with every response that ends someone's turn on a shared device (a patient finishing
+# or starting over, a reset after inactivity, staff signing out or handing the tablet over):
+# the browser drops its cache and this site's storage, so Back and the next person find
+# nothing. Not "cookies": the response that ends a turn sets the next one's session cookie
+# (patient mode, the CSRF secret the next screen needs).
+CLEAR_SITE_DATA = '"cache", "storage"'
+
+_signals = Namespace()
+# Sent (with the app as sender) just before this browser becomes a patient's.
+entering_patient_mode = _signals.signal("entering-patient-mode")
+
+
+def in_patient_mode() -> bool:
+    return session.get(PATIENT_MODE_KEY, False)
+
+
+def draft_id() -> str | None:
+    return session.get(DRAFT_KEY)
+
+
+def forget_draft() -> None:
+    """The session no longer points at a draft (it is gone or was never there)."""
+    session.pop(DRAFT_KEY, None)
+
+
+def discard_draft() -> bool:
+    """Delete this browser's draft, if any; True when this browser had one (even if the
+    purge deleted its row already)."""
+    draft_id = session.pop(DRAFT_KEY, None)
+    draft = db.session.get(PatientDraft, draft_id) if draft_id else None
+    if draft is not None:
+        db.session.delete(draft)
+        db.session.commit()
+    return draft_id is not None
+
+
+def start_draft(definition_sha256: str) -> PatientDraft:
+    """A fresh draft under a new random id, and this browser's session pointing at it."""
+    draft = PatientDraft(
+        id=secrets.token_urlsafe(32), definition_sha256=definition_sha256, data={}
+    )
+    db.session.add(draft)
+    db.session.commit()
+    session[DRAFT_KEY] = draft.id
+    return draft
+
+
+def finish(info: dict) -> None:
+    """What the finish screen shows once (ids only, no patient data)."""
+    session[FINISHED_KEY] = info
+
+
+def take_finished() -> dict | None:
+    return session.pop(FINISHED_KEY, None)
+
+
+def forget_finished() -> None:
+    session.pop(FINISHED_KEY, None)
+
+
+def clearing_site_data(response):
+    """`response` with the Clear-Site-Data header that ends a turn on the device."""
+    response = make_response(response)
+    response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+    return response
+
+
+def end_patient_turn() -> bool:
+    """Forget everything this patient chose: the draft and its answers, the finish screen
+    and the language (their own, or the one front desk chose for them), so the next patient
+    starts from the tablet's own language. Patient mode stays: only a staff sign-in ends it.
+    True when there was a draft."""
+    had_draft = discard_draft()
+    forget_finished()
+    i18n.forget()
+    return had_draft
+
+
+def enter_patient_mode(item: LoadedDefinition):
+    """This browser now belongs to a patient: no staff session on it, a fresh draft pinned to
+    the definition in the patient's language, and the session's language following it.
+
+    Returns the redirect to the journey's first step. Only a staff sign-in leaves patient
+    mode (leave_patient_mode).
+    """
+    entering_patient_mode.send(current_app._get_current_object())
+    discard_draft()
+    forget_finished()
+    catalog.snapshot(item)
+    start_draft(item.sha256)
+    session[PATIENT_MODE_KEY] = True
+    i18n.choose(item.definition.language)
+    endpoint, values = FIRST_STEP
+    return redirect(url_for(endpoint, **values))
+
+
+def leave_patient_mode() -> None:
+    """A staff member signs in on this browser: any unfinished draft is discarded."""
+    discard_draft()
+    forget_finished()
+    session.pop(PATIENT_MODE_KEY, None)

@@ -1,0 +1,379 @@
+"""The step handlers: one per kind of step in procedures/steps.py, and the journey's two ends
+(signed, or screened out).
+
+The draft lives in the database under a random id; the session cookie holds only that id.
+Every step re-reads the exact definition the draft was started with (by its SHA-256), so a
+definition edited mid-journey never changes what this patient is shown.
+"""
+
+from datetime import date
+
+from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from .. import i18n, kiosk
+from ..models import PatientDraft, RecordOutcome, SignatureMethod, utcnow
+from ..procedures import consents
+from ..procedures.answers import answered_steps
+from ..procedures.eligibility import evaluate
+from ..procedures.schema import Definition
+from ..procedures.steps import done_after_saving, first_incomplete, may_open, steps_for
+from ..records import commit
+from ..records.commit import AlreadySubmitted, NotEligible, StepIncomplete, Submission
+from ..records.jobs import after_commit
+from ..records.signature import SignatureError, parse
+from ..webforms import ContinueForm
+from . import signers, teach_back
+from .draft import data_of, save
+from .forms import (
+    RELATIONSHIPS,
+    AboutYouForm,
+    EsignForm,
+    PhotoConsentForm,
+    SignerForm,
+    question_step_form,
+    risks_form,
+    sign_form,
+    teach_back_form,
+)
+
+clearing_site_data = kiosk.clearing_site_data
+
+
+def show(draft: PatientDraft, definition: Definition, key: str):
+    """The step `key` of the draft's journey: its page, or what saving it leads to."""
+    steps = steps_for(definition)
+    keys = [s.key for s in steps]
+    if key not in keys:
+        abort(404)
+    done = data_of(draft).done
+    if not may_open(steps, done, key):
+        return redirect(url_for(".step", key=first_incomplete(steps, done).key))
+    index = keys.index(key)
+    context = {
+        "definition": definition,
+        "steps": steps,
+        "position": index + 1,
+        "current": steps[index],
+        "previous": keys[index - 1] if index else None,
+    }
+    return HANDLERS[steps[index].handler](draft, definition, context)
+
+
+def _complete(
+    draft: PatientDraft, definition: Definition, key: str, *, undo: tuple[str, ...] = (),
+    **changes,
+):
+    """Mark a step done and go to the first step still to do (the review after a change).
+
+    `undo` names steps that this change makes stale, so they must be done again.
+    """
+    done = done_after_saving(data_of(draft).done, key, definition.screening_step)
+    if key == "review":
+        done.add("review")
+    done -= set(undo)
+    save(draft, done=sorted(done), **changes)
+    steps = steps_for(definition)
+    return redirect(url_for(".step", key=first_incomplete(steps, done).key))
+
+
+def _about(draft, definition, context):
+    saved = data_of(draft).about
+    form = AboutYouForm(
+        data={
+            "full_name": saved.get("full_name"),
+            "date_of_birth": date.fromisoformat(saved["date_of_birth"])
+            if saved.get("date_of_birth") else None,
+            "contact": saved.get("contact"),
+        }
+        if request.method == "GET" else None
+    )
+    if form.validate_on_submit():
+        about = {
+            "full_name": form.full_name.data,
+            "date_of_birth": form.date_of_birth.data.isoformat(),
+            "contact": form.contact.data or "",
+        }
+        # A birth date that makes the patient a minor needs a representative to sign.
+        stale = ("signer",) if _representative_missing(draft, form.date_of_birth.data) else ()
+        return _complete(draft, definition, "about", undo=stale, about=about)
+    return render_template(
+        "patient/form_step.html", form=form, fields=["full_name", "date_of_birth", "contact"],
+        title=_("About you"), intro=_("We need these to match this form to you."), **context,
+    )
+
+
+def _question_step(draft, definition: Definition, context):
+    key = context["current"].key
+    question_step = definition.step(key)
+    keys = [question.key for question in question_step.questions]
+    answers = data_of(draft).answers
+    form_class = question_step_form(question_step)
+    form = form_class(data={k: answers.get(k) for k in keys} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        new_answers = {**answers, **{k: getattr(form, k).data for k in keys}}
+        if key == definition.screening_step:
+            result = evaluate(definition, new_answers)
+            if result.outcome == RecordOutcome.NOT_ELIGIBLE:
+                return _finish_screened_out(draft, definition, new_answers)
+        return _complete(draft, definition, key, answers=new_answers)
+    return render_template(
+        "patient/form_step.html", form=form, fields=keys,
+        title=question_step.title, intro=question_step.intro, **context,
+    )
+
+
+def _outcome(draft, definition: Definition, context):
+    result = evaluate(definition, data_of(draft).answers)
+    form = ContinueForm()
+    if form.validate_on_submit():
+        return _complete(draft, definition, "outcome")
+    return render_template(
+        "patient/outcome.html", form=form, result=result,
+        text=getattr(definition.outcomes, result.outcome), **context,
+    )
+
+
+def _info_page(draft, definition: Definition, context):
+    step = context["current"]
+    form = ContinueForm()
+    if form.validate_on_submit():
+        return _complete(draft, definition, step.key)
+    return render_template(
+        "patient/info.html", form=form, page=getattr(definition, step.page), **context
+    )
+
+
+def _risks(draft, definition: Definition, context):
+    form_class = risks_form(definition.risks)
+    acknowledged = set(data_of(draft).acknowledged_risks)
+    form = form_class(
+        data={f"ack_{risk.key}": risk.key in acknowledged for risk in definition.risks.items}
+        if request.method == "GET" else None
+    )
+    if form.validate_on_submit():
+        keys = [risk.key for risk in definition.risks.items]
+        return _complete(draft, definition, "risks", acknowledged_risks=keys)
+    return render_template("patient/risks.html", form=form, page=definition.risks, **context)
+
+
+def _understanding(draft, definition: Definition, context):
+    questions = definition.teach_back
+    attempts = data_of(draft).teach_back
+    form_class = teach_back_form(questions)
+    passed = attempts and not teach_back.open_questions(questions, attempts)
+    # Opened again after passing (Back from a later step): the right answers stay chosen.
+    shown = {q.key: q.answer for q in questions} if passed else {}
+    form = form_class(data=shown if request.method == "GET" else None)
+    to_explain: list = []
+    if form.validate_on_submit():
+        attempts = teach_back.add_attempts(
+            questions, attempts, {q.key: form[q.key].data for q in questions}
+        )
+        to_explain = teach_back.open_questions(questions, attempts)
+        if not to_explain:
+            return _complete(draft, definition, "understanding", teach_back=attempts)
+        save(draft, teach_back=attempts)
+        for question in to_explain:
+            # Asked again: the wrong choice is cleared so the patient chooses afresh.
+            number = questions.index(question) + 1
+            form[question.key].data = None
+            form[question.key].errors = [_(
+                "Question %(n)s: not quite. Please read the explanation and choose again.",
+                n=number,
+            )]
+    return render_template(
+        "patient/understanding.html", form=form, questions=questions,
+        explain={q.key for q in to_explain}, **context,
+    )
+
+
+def _patient_is_minor(draft: PatientDraft, date_of_birth: date | None = None) -> bool:
+    return signers.patient_is_minor(date_of_birth or data_of(draft).date_of_birth)
+
+
+def _representative_missing(draft: PatientDraft, date_of_birth: date | None = None) -> bool:
+    return _patient_is_minor(draft, date_of_birth) and not data_of(draft).people.get(
+        "representative"
+    )
+
+
+def _signer(draft, definition: Definition, context):
+    minor = _patient_is_minor(draft)
+    form = SignerForm(
+        data=signers.form_data(data_of(draft).people, minor)
+        if request.method == "GET" else None,
+        patient_is_minor=minor,
+    )
+    if form.validate_on_submit():
+        return _complete(draft, definition, "signer", signer=signers.people_from_form(form))
+    return render_template(
+        "patient/signer.html", form=form, patient_is_minor=minor,
+        patient_name=data_of(draft).full_name, **context,
+    )
+
+
+def _language() -> str:
+    """The language the patient is reading the tablet in, stored with what they agreed to."""
+    return str(get_locale() or "en")
+
+
+def _photos(draft, definition: Definition, context):
+    saved = data_of(draft).photos or {}
+    form = PhotoConsentForm(
+        data={kind: saved.get(kind, False) for kind in consents.PHOTO_KINDS}
+        if request.method == "GET" else None
+    )
+    if form.validate_on_submit():
+        given = {kind: form[kind].data for kind in consents.PHOTO_KINDS}
+        return _complete(
+            draft, definition, "photos", photos=commit.photo_consent(_language(), given)
+        )
+    return render_template(
+        "patient/photos.html", form=form, intro=consents.PHOTOS_INTRO,
+        later=consents.PHOTOS_LATER, **context,
+    )
+
+
+def _esign(draft, definition: Definition, context):
+    agreed = data_of(draft).esign
+    form = EsignForm(data={"agree": bool(agreed)} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        agreement = agreed or commit.esign_agreement(_language(), utcnow())
+        return _complete(draft, definition, "esign", esign=agreement)
+    return render_template(
+        "patient/esign.html", form=form, intro=consents.ESIGN_INTRO,
+        points=consents.ESIGN_POINTS, **context,
+    )
+
+
+def _review(draft, definition: Definition, context):
+    form = ContinueForm()
+    if form.validate_on_submit():
+        return _complete(draft, definition, "review")
+    data = data_of(draft)
+    return render_template(
+        "patient/review.html", form=form, about=data.about,
+        date_of_birth=data.date_of_birth,
+        answered=answered_steps(definition, data.answers),
+        outcome=evaluate(definition, data.answers),
+        acknowledged=data.acknowledged_risks,
+        people=data.people, relationships=dict(RELATIONSHIPS),
+        photos=data.photos or {}, photo_consents=consents.PHOTO_CONSENTS, **context,
+    )
+
+
+def _sign(draft, definition: Definition, context):
+    data = data_of(draft)
+    representative = data.people.get("representative")
+    signer_name = representative["name"] if representative else data.full_name
+    form = sign_form(definition.consent_statements)(
+        data={"signer_name": signer_name} if request.method == "GET" else None
+    )
+    signature_error = None
+    if request.method == "POST":
+        # Check the drawing even when a box is unticked, so every problem shows at once.
+        form_ok = form.validate_on_submit()
+        signature = None
+        if form.signature_method.data == SignatureMethod.DRAWN:
+            try:
+                signature = parse(form.signature.data, current_app.config["SIGNATURE_MAX_POINTS"])
+            except SignatureError as exc:
+                signature_error = str(exc)
+        if form_ok and not signature_error:
+            return _finish_signed(draft, definition, form, signature)
+    return render_template(
+        "patient/sign.html", form=form, signature_error=signature_error,
+        statement_fields=[f"agree_{s.key}" for s in definition.consent_statements],
+        method_chosen=request.method == "POST", representative=representative,
+        patient_name=data.full_name, relationships=dict(RELATIONSHIPS),
+        **context,
+    )
+
+
+def _submission(draft: PatientDraft, definition: Definition, answers: dict, **extra) -> Submission:
+    about = data_of(draft).about
+    return Submission(
+        submission_key=draft.id,
+        definition_sha256=draft.definition_sha256,
+        language=definition.language,
+        patient_name=about["full_name"],
+        patient_dob=date.fromisoformat(about["date_of_birth"]),
+        patient_contact=about.get("contact") or None,
+        answers=answers,
+        user_agent=request.user_agent.string or "",
+        address=request.remote_addr or "",
+        **extra,
+    )
+
+
+def _commit(submission: Submission, definition: Definition) -> str:
+    try:
+        record_id = commit.commit_record(definition, submission).id
+    except AlreadySubmitted as already:
+        record_id = already.record_id
+    after_commit(record_id)
+    kiosk.discard_draft()
+    return record_id
+
+
+def _finish_screened_out(draft, definition: Definition, answers: dict):
+    _commit(_submission(draft, definition, answers), definition)
+    i18n.forget()
+    # Shown in this response rather than after a redirect: the reasons are health data and
+    # must not wait in the session cookie for another request.
+    return clearing_site_data(render_template(
+        "patient/finished.html", kind=RecordOutcome.NOT_ELIGIBLE, definition=definition,
+        reasons=evaluate(definition, answers).reasons,
+    ))
+
+
+def _finish_signed(draft, definition: Definition, form, signature):
+    data = data_of(draft)
+    people = data.people
+    submission = _submission(
+        draft,
+        definition,
+        data.answers,
+        acknowledged_risks=tuple(data.acknowledged_risks),
+        accepted_statements=tuple(s.key for s in definition.consent_statements),
+        signer_name=form.signer_name.data,
+        signature_method=form.signature_method.data,
+        signature=signature,
+        representative=people.get("representative"),
+        interpreter=people.get("interpreter"),
+        witness=people.get("witness"),
+        teach_back=teach_back.for_the_record(definition.teach_back, data.teach_back)
+        if definition.teach_back else None,
+        esign_agreement=data.esign,
+        photo_consent=data.photos,
+    )
+    definition_sha256 = draft.definition_sha256
+    try:
+        record_id = _commit(submission, definition)
+    except StepIncomplete as missing:
+        # The steps' own checks, once more where it counts: back to the step not done.
+        return redirect(url_for(".step", key=missing.step))
+    except NotEligible:
+        abort(409)
+    i18n.forget()
+    # The record's id (no patient data) waits in the session for the finish screen alone.
+    kiosk.finish({"kind": "signed", "definition": definition_sha256, "record": record_id})
+    return clearing_site_data(redirect(url_for(".finished")))
+
+
+# Each kind of step (procedures.steps.HANDLER_KINDS) and the handler that shows it.
+HANDLERS = {
+    "about": _about,
+    "question": _question_step,
+    "outcome": _outcome,
+    "info": _info_page,
+    "risks": _risks,
+    "understanding": _understanding,
+    "signer": _signer,
+    "photos": _photos,
+    "review": _review,
+    "esign": _esign,
+    "sign": _sign,
+}

@@ -1,0 +1,55 @@
+"""The staff pages' words for the app's vocabularies, one table each, keyed by the enums.
+
+Staff pages are in English. The PDF has its own words (records/labels.py): it speaks to
+whoever reads a record years later, in the record's language where it addresses the patient.
+"""
+
+from ..models import EventKind, RecordOutcome, RecordStatus, StaffRole
+from ..records.search import Sort
+
+STATUS_LABELS = {
+    RecordStatus.SIGNED: "Signed",
+    RecordStatus.NEEDS_REVIEW: "Needs review",
+    RecordStatus.DECLINED: "Declined by clinician",
+    RecordStatus.NOT_ELIGIBLE: "Not eligible",
+    RecordStatus.WITHDRAWN: "Withdrawn",
+}
+
+OUTCOME_LABELS = {
+    RecordOutcome.ELIGIBLE: "Eligible",
+    RecordOutcome.NEEDS_REVIEW: "Needs clinician review",
+    RecordOutcome.NOT_ELIGIBLE: "Not eligible",
+}
+
+EVENT_LABELS = {
+    EventKind.SIGNED: "Signed by the patient",
+    EventKind.SCREENED_OUT: "Screened out: not eligible",
+    EventKind.PDF_RENDERED: "PDF version stored",
+    EventKind.PDF_RENDER_FAILED: "PDF rendering failed (retried)",
+    EventKind.VIEWED: "Viewed",
+    EventKind.DOWNLOADED: "PDF downloaded",
+    EventKind.APPROVED: "Approved for treatment",
+    EventKind.DECLINED: "Declined by clinician",
+    EventKind.COUNTERSIGNED: "Countersigned by clinician",
+    EventKind.WITHDRAWN: "Consent withdrawn",
+    EventKind.PHOTO_CONSENT_WITHDRAWN: "Photo consent withdrawn",
+    EventKind.PRINTED: "PDF opened for printing",
+    EventKind.EXPORTED: "Exported (FHIR)",
+    EventKind.PATIENT_COPY_DOWNLOADED: "Patient downloaded their copy",
+    EventKind.PDF_RENDER_REFUSED: "PDF refused: record changed outside the app",
+    EventKind.CONTENT_HASH_RECORDED: "Content hash recorded by a migration",
+}
+
+SORT_LABELS = {
+    Sort.NEWEST: "Newest first",
+    Sort.OLDEST: "Oldest first",
+    Sort.NAME: "Name A–Z",
+    Sort.NAME_DESC: "Name Z–A",
+    Sort.DOB: "Date of birth",
+}
+
+ROLE_LABELS = {
+    StaffRole.ADMIN: "Administrator: staff accounts, settings, audit",
+    StaffRole.CLINICIAN: "Clinician: review and countersign",
+    StaffRole.FRONTDESK: "Front desk: start patients, view and download",
+}
