@@ -207,9 +207,8 @@ class Reservation:
 
     def give_back(self) -> None:
         """The attempt does not count (it succeeded): return every entry it took."""
-        storage = limiter.storage
         for item, key in self._held:
-            _give_back(storage, item.key_for(key))
+            _give_back(limiter.storage, item.key_for(key))
         self._held.clear()
 
 

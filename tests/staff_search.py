@@ -16,7 +16,7 @@ def dashboard_search(client, *, page=None, follow=True, **filters):
         name: str(value) for name, value in filters.items()
     }
     response = client.post("/staff/search", data={**typed, "csrf_token": csrf_token(form.text)})
-    if response.status_code != 303 or not follow:
+    if response.status_code != 302 or not follow:
         return response
     location = response.headers["Location"]
     assert re.fullmatch(r"/staff/\?search=[A-Za-z0-9_-]{22}", location), location

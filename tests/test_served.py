@@ -23,14 +23,13 @@ import pytest
 
 from consentapp import create_app
 from consentapp.extensions import db
-from consentapp.models import StaffUser
-from consentapp.passwords import hash_password
 
-from .conftest import STAFF_PASSWORD, _test_config
+from .conftest import _test_config
 from .hostile_files import tiny_dictionaries
 from .journey import PatientJourney
 
 ROOT = Path(__file__).resolve().parent.parent
+STAFF_PASSWORD = "served over two workers"
 PATIENT, DOB = "Philippa Quockerwodger", "1958-11-23"
 SECOND_PATIENT = "Bartholomew Zanzibar"
 
@@ -166,11 +165,11 @@ def server(tmp_path_factory, seal_key_dir):
         from flask_migrate import upgrade
 
         upgrade()
-        for email, role in (("victim@clinic.test", "clinician"), ("nul@clinic.test", "clinician"),
-                            ("dr.ruiz@clinic.test", "clinician")):
-            db.session.add(StaffUser(email=email, role=role, full_name=email.split("@")[0],
-                                     password_hash=hash_password(STAFF_PASSWORD)))
-        db.session.commit()
+    for email in ("victim@clinic.test", "nul@clinic.test", "dr.ruiz@clinic.test"):
+        made = app.test_cli_runner().invoke(args=[
+            "create-staff", email, "--role", "clinician", "--password", STAFF_PASSWORD,
+        ])
+        assert made.exit_code == 0, made.output
     for name in (PATIENT, SECOND_PATIENT):  # signed on a tablet, PDFs made
         journey = PatientJourney(app.test_client())
         journey.complete("diabetes", name=name, dob=DOB)

@@ -8,6 +8,8 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from .conftest import csrf_token
 from .hostile_files import tiny_dictionaries
@@ -20,9 +22,15 @@ def _rss_mb() -> float:
 
 def _upload(client, content: bytes):
     page = client.get("/staff/verify")
-    return client.post("/staff/verify", data={
-        "csrf_token": csrf_token(page.text), "pdf": (BytesIO(content), "received.pdf"),
-    }, content_type="multipart/form-data")
+    # Encoded here, in memory: the test client would spool a large body to a temporary file
+    # of its own that it never closes (a ResourceWarning later).
+    boundary, body = encode_multipart({
+        "csrf_token": csrf_token(page.text),
+        "pdf": FileStorage(BytesIO(content), filename="received.pdf",
+                           content_type="application/pdf"),
+    })
+    return client.post("/staff/verify", data=body,
+                       content_type=f"multipart/form-data; boundary={boundary}")
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The dashboard's search kept on the server, so no name or birth date is ever in a URL.
 
 The search form is posted (CSRF-protected) to /staff/search; what was typed is stored as a
-SavedSearch under a random id, and the browser is sent on (303, POST-redirect-GET) to
+SavedSearch under a random id, and the browser is sent on (a redirect: POST-redirect-GET) to
 /staff/?search=<id>. The results page, its status tabs, its pages and its CSV link carry
 only that id, plus the status, sort and page, which say nothing about a patient. So reload,
 Back, bookmarks and every link work without JavaScript, and what staff typed never reaches

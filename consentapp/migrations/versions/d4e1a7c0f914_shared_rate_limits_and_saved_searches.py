@@ -25,7 +25,7 @@ def upgrade():
         sa.Column('key', sa.String(length=600), nullable=False),
         sa.Column('entries', sa.Text(), nullable=False),
         sa.Column('counter', sa.Integer(), nullable=False),
-        sa.Column('expires_at', sa.Float(), nullable=False),
+        sa.Column('expires_at', sa.Double(), nullable=False),
         sa.PrimaryKeyConstraint('key'),
     )
     op.create_index('ix_rate_limit_windows_expires_at', 'rate_limit_windows', ['expires_at'],

@@ -127,8 +127,9 @@ def records():
         # were posted): save them and move to the clean address, or explain what is wrong.
         form, procedures = _form(request.args)
         if form.validate():
-            return redirect(url_for("staff.records", search=saved_search.save(request.args)),
-                            303)
+            page = {"page": request.args["page"]} if "page" in request.args else {}
+            return redirect(url_for("staff.records", search=saved_search.save(request.args),
+                                    **page))
         return _page(_search_from(form, procedures))
     return _page(current_search())
 
@@ -138,6 +139,6 @@ def search_records():
     """The search form: saved on the server, then the results at an address without it."""
     form, procedures = _form()
     if form.validate_on_submit():
-        return redirect(url_for("staff.records", search=saved_search.save(request.form)), 303)
+        return redirect(url_for("staff.records", search=saved_search.save(request.form)))
     # What was typed stays in the form, with the message beside the field.
     return _page(_search_from(form, procedures))
