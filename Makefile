@@ -47,6 +47,7 @@ run: install instance/config.py
 
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 worker: install instance/config.py

@@ -139,10 +139,22 @@ class RecordOutcome(StrEnum):
     NEEDS_REVIEW = "needs_review"
     NOT_ELIGIBLE = "not_eligible"
 
+    @property
+    def severity(self) -> int:
+        """0 for eligible, and higher the more serious: the most serious rule reached wins."""
+        return list(RecordOutcome).index(self)
+
 
 class SignatureMethod(StrEnum):
     DRAWN = "drawn"
     TYPED = "typed"
+
+
+class PhotoKind(StrEnum):
+    """The optional photo consents (the keys of ConsentRecord.photo_consent)."""
+
+    CLINICAL = "clinical"  # before-and-after photos for the health record
+    MARKETING = "marketing"  # their use to show the clinic's work
 
 
 class Relationship(StrEnum):

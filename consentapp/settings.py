@@ -11,8 +11,9 @@ anyone can guess.
 
 import os
 import secrets
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Config, Flask
@@ -28,6 +29,14 @@ class ConfigurationError(RuntimeError):
 
 # The rate-limit stores whose entries the sign-in limits can give back (rate_limits.py).
 REFUNDABLE_SCHEMES = ("database", "memory", "redis", "rediss", "redis+unix")
+
+
+class RenderMode(StrEnum):
+    """When a committed record's PDF is made (PDF_RENDER_MODE)."""
+
+    INLINE = "inline"  # right after the signing transaction commits (tests)
+    THREAD = "thread"  # a background thread in each app process claims render jobs
+    WORKER = "worker"  # only `flask --app wsgi worker` renders
 
 
 # The app's own choices, not the clinic's: no environment variable changes them (a file or a
@@ -68,35 +77,25 @@ NO_SECRET_KEY = (
 
 class Settings(BaseSettings):
     """Every setting a clinic may make. The field is the Flask config key the code reads; its
-    environment variable is the same name unless `validation_alias` gives another."""
+    environment variable is the same name unless `validation_alias` gives another. What each
+    means is README's configuration table (tests/test_settings.py holds the two together)."""
 
     model_config = SettingsConfigDict(
         extra="ignore", case_sensitive=True, env_ignore_empty=True, frozen=True
     )
 
-    SECRET_KEY: str | None = Field(
-        None, description="signs session cookies; required outside development and tests"
-    )
-    SQLALCHEMY_DATABASE_URI: str | None = Field(
-        None, validation_alias="DATABASE_URL",
-        description="SQLAlchemy URL; unset: the SQLite file instance/consent.sqlite3",
-    )
-    CLINIC_NAME: str = Field("Your Clinic", description="shown on every page and PDF")
-    CLINIC_TIMEZONE: str = Field("UTC", description="IANA time zone of the clinic's clock")
-    FORMS_DIR: Path = Field(
-        DEFAULT_FORMS_DIR, validation_alias="CONSENT_FORMS_DIR",
-        description="the folder of procedure definitions",
-    )
-    # inline: render right after the signing transaction commits (tests);
-    # thread: a background thread in each app process claims render jobs;
-    # worker: only `flask --app wsgi worker` renders.
-    PDF_RENDER_MODE: Literal["inline", "thread", "worker"] = "thread"
-    # The app's own database (rate_limits.py): shared by every gunicorn worker and app server
-    # with nothing else to install; redis://HOST:PORT/DB for a chain of clinics with its
-    # Redis; memory:// counts in each process alone (one process only).
-    RATELIMIT_STORAGE_URI: str = Field(
-        "database://", description="where the sign-in and copy-link limits are counted"
-    )
+    # Signs session cookies; required outside development and tests.
+    SECRET_KEY: str | None = None
+    # Unset: the SQLite file instance/consent.sqlite3.
+    SQLALCHEMY_DATABASE_URI: str | None = Field(None, validation_alias="DATABASE_URL")
+    CLINIC_NAME: str = "Your Clinic"
+    CLINIC_TIMEZONE: str = "UTC"  # an IANA name
+    FORMS_DIR: Path = Field(DEFAULT_FORMS_DIR, validation_alias="CONSENT_FORMS_DIR")
+    PDF_RENDER_MODE: RenderMode = RenderMode.THREAD
+    # Where the sign-in and copy-link limits are counted: database:// is the app's own
+    # database (rate_limits.py), shared by every gunicorn worker and app server with nothing
+    # else to install; redis://HOST:PORT/DB a Redis; memory:// each process alone.
+    RATELIMIT_STORAGE_URI: str = "database://"
     # Failed staff sign-ins allowed per account and per client address.
     STAFF_LOGIN_LIMIT_PER_ACCOUNT: str = "5 per 15 minutes"
     STAFF_LOGIN_LIMIT_PER_ADDRESS: str = "30 per 15 minutes"
@@ -114,7 +113,7 @@ class Settings(BaseSettings):
     HSTS_SECONDS: int = Field(0, ge=0)
     # The clinic's seal on every PDF. With no PKCS#12 file configured, a key and a
     # self-signed certificate are made in SEAL_KEY_DIR the first time a PDF is sealed.
-    SEAL_KEY_DIR: str | None = Field(None, description="unset: instance/seal")
+    SEAL_KEY_DIR: str | None = None  # unset: instance/seal
     SEAL_PKCS12_FILE: str | None = None
     SEAL_PKCS12_PASSPHRASE: str | None = None
     # An RFC 3161 timestamp authority makes the seals PAdES B-T (else B-B); its root

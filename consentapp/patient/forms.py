@@ -25,10 +25,12 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..models import Relationship, SignatureMethod
+from ..models import PhotoKind, SignatureMethod
 from ..procedures import consents
 from ..procedures.schema import Question, QuestionStep, RisksPage, Statement, TeachBackQuestion
+from ..records.labels import RELATIONSHIP_LABELS
 from ..webforms import BaseForm, at_most
+from .signers import SignerChoice
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -180,13 +182,6 @@ def sign_form(statements: tuple[Statement, ...]) -> type[BaseForm]:
     return type("SignForm", (BaseForm,), fields)
 
 
-RELATIONSHIPS = (
-    (Relationship.PARENT, _l("Parent")),
-    (Relationship.GUARDIAN, _l("Guardian")),
-    (Relationship.LEGAL_REPRESENTATIVE, _l("Legal representative")),
-)
-
-
 class SignerForm(BaseForm):
     """Who signs: the patient, or a parent, guardian or legal representative for them; and
     who else took part (an interpreter, a witness). A patient under 18 cannot sign alone."""
@@ -194,9 +189,10 @@ class SignerForm(BaseForm):
     signer = RadioField(
         _l("Who will sign this form?"),
         choices=[
-            SelectChoice("self", _l("I will sign for myself")),
+            SelectChoice(SignerChoice.SELF, _l("I will sign for myself")),
             SelectChoice(
-                "representative", _l("A parent, guardian or legal representative will sign for me")
+                SignerChoice.REPRESENTATIVE,
+                _l("A parent, guardian or legal representative will sign for me"),
             ),
         ],
         validators=[Optional()],
@@ -207,7 +203,7 @@ class SignerForm(BaseForm):
     )
     representative_relationship = RadioField(
         _l("How are they related to the patient?"),
-        choices=[SelectChoice(value, label) for value, label in RELATIONSHIPS],
+        choices=[SelectChoice(value, label) for value, label in RELATIONSHIP_LABELS.items()],
         validators=[Optional()],
     )
     interpreter_name = StringField(
@@ -227,19 +223,19 @@ class SignerForm(BaseForm):
 
     @property
     def representative_signs(self) -> bool:
-        return self.patient_is_minor or self.signer.data == "representative"
+        return self.patient_is_minor or self.signer.data == SignerChoice.REPRESENTATIVE
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         problems = []
-        if not self.patient_is_minor and self.signer.data not in ("self", "representative"):
+        if not self.patient_is_minor and self.signer.data not in tuple(SignerChoice):
             problems.append((self.signer, _l("Please choose who will sign this form.")))
         if self.representative_signs:
             if not self.representative_name.data:
                 problems.append((self.representative_name, _l(
                     "Please type the full name of the parent, guardian or legal representative."
                 )))
-            if self.representative_relationship.data not in dict(RELATIONSHIPS):
+            if self.representative_relationship.data not in RELATIONSHIP_LABELS:
                 problems.append((self.representative_relationship, _l(
                     "Please choose if they are a parent, guardian or legal representative."
                 )))
@@ -279,9 +275,8 @@ class EsignForm(BaseForm):
     )
 
 
-class PhotoConsentForm(BaseForm):
-    """Two optional boxes: photos for the health record, and their use to show the clinic's
-    work. Leaving both unticked is an answer too."""
-
-    clinical = BooleanField(consents.PHOTO_CONSENTS["clinical"])
-    marketing = BooleanField(consents.PHOTO_CONSENTS["marketing"])
+# Two optional boxes, one per PhotoKind (named by it): photos for the health record, and their
+# use to show the clinic's work. Leaving both unticked is an answer too.
+PhotoConsentForm = type("PhotoConsentForm", (BaseForm,), {
+    kind.value: BooleanField(consents.PHOTO_CONSENTS[kind]) for kind in PhotoKind
+})

@@ -6,9 +6,17 @@ witness are recorded by name when they took part.
 """
 
 from datetime import date
+from enum import StrEnum
 
 from ..clinic_time import clinic_today
 from ..records.commit import is_minor
+
+
+class SignerChoice(StrEnum):
+    """The signer step's first question: who signs."""
+
+    SELF = "self"
+    REPRESENTATIVE = "representative"
 
 
 def patient_is_minor(date_of_birth: date) -> bool:
@@ -40,7 +48,7 @@ def form_data(saved: dict, patient_is_minor: bool) -> dict:
     witness = saved.get("witness") or {}
     signer = None
     if saved:
-        signer = "representative" if representative else "self"
+        signer = SignerChoice.REPRESENTATIVE if representative else SignerChoice.SELF
     return {
         "signer": None if patient_is_minor else signer,
         "representative_name": representative.get("name"),

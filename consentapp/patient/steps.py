@@ -13,7 +13,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from .. import i18n, kiosk
-from ..models import PatientDraft, RecordOutcome, SignatureMethod, utcnow
+from ..models import EventKind, PatientDraft, RecordOutcome, SignatureMethod, utcnow
 from ..procedures import consents
 from ..procedures.answers import answered_steps
 from ..procedures.eligibility import evaluate
@@ -22,12 +22,12 @@ from ..procedures.steps import done_after_saving, first_incomplete, may_open, st
 from ..records import commit
 from ..records.commit import AlreadySubmitted, NotEligible, StepIncomplete, Submission
 from ..records.jobs import after_commit
+from ..records.labels import RELATIONSHIP_LABELS
 from ..records.signature import SignatureError, parse
 from ..webforms import ContinueForm
 from . import signers, teach_back
 from .draft import data_of, save
 from .forms import (
-    RELATIONSHIPS,
     AboutYouForm,
     EsignForm,
     PhotoConsentForm,
@@ -231,7 +231,8 @@ def _photos(draft, definition: Definition, context):
             draft, definition, "photos", photos=commit.photo_consent(_language(), given)
         )
     return render_template(
-        "patient/photos.html", form=form, intro=consents.PHOTOS_INTRO,
+        "patient/photos.html", form=form, photo_kinds=consents.PHOTO_KINDS,
+        intro=consents.PHOTOS_INTRO,
         later=consents.PHOTOS_LATER, **context,
     )
 
@@ -259,7 +260,7 @@ def _review(draft, definition: Definition, context):
         answered=answered_steps(definition, data.answers),
         outcome=evaluate(definition, data.answers),
         acknowledged=data.acknowledged_risks,
-        people=data.people, relationships=dict(RELATIONSHIPS),
+        people=data.people, relationships=RELATIONSHIP_LABELS,
         photos=data.photos or {}, photo_consents=consents.PHOTO_CONSENTS, **context,
     )
 
@@ -287,7 +288,7 @@ def _sign(draft, definition: Definition, context):
         "patient/sign.html", form=form, signature_error=signature_error,
         statement_fields=[f"agree_{s.key}" for s in definition.consent_statements],
         method_chosen=request.method == "POST", representative=representative,
-        patient_name=data.full_name, relationships=dict(RELATIONSHIPS),
+        patient_name=data.full_name, relationships=RELATIONSHIP_LABELS,
         **context,
     )
 
@@ -324,7 +325,7 @@ def _finish_screened_out(draft, definition: Definition, answers: dict):
     # Shown in this response rather than after a redirect: the reasons are health data and
     # must not wait in the session cookie for another request.
     return clearing_site_data(render_template(
-        "patient/finished.html", kind=RecordOutcome.NOT_ELIGIBLE, definition=definition,
+        "patient/finished.html", kind=EventKind.SCREENED_OUT, definition=definition,
         reasons=evaluate(definition, answers).reasons,
     ))
 
@@ -359,7 +360,7 @@ def _finish_signed(draft, definition: Definition, form, signature):
         abort(409)
     i18n.forget()
     # The record's id (no patient data) waits in the session for the finish screen alone.
-    kiosk.finish({"kind": "signed", "definition": definition_sha256, "record": record_id})
+    kiosk.finish({"kind": EventKind.SIGNED, "definition": definition_sha256, "record": record_id})
     return clearing_site_data(redirect(url_for(".finished")))
 
 

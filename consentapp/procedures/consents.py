@@ -8,6 +8,8 @@ what they agreed to even after this text changes.
 
 from flask_babel import lazy_gettext as _l
 
+from ..models import PhotoKind
+
 # Bump when the disclosure's meaning changes; the record keeps the words it was shown anyway.
 ESIGN_DISCLOSURE_VERSION = "1"
 
@@ -32,14 +34,18 @@ PHOTOS_TITLE = _l("Photos")
 PHOTOS_INTRO = _l("The clinic may take photos of your skin before and after treatment. "
                   "Both choices below are yours. Saying no does not change your treatment.")
 PHOTOS_LATER = _l("You can change your mind later. Just tell the staff.")
-# Each photo consent by its key in ConsentRecord.photo_consent.
+# What the patient agrees to with each photo consent.
 PHOTO_CONSENTS = {
-    "clinical": _l("I agree that the clinic may take before-and-after photos of the treated "
-                   "skin for my health record."),
-    "marketing": _l("I agree that the clinic may use my photos to show its work, for example "
-                    "on its website. My name will not be shown."),
+    PhotoKind.CLINICAL: _l(
+        "I agree that the clinic may take before-and-after photos of the treated "
+        "skin for my health record."
+    ),
+    PhotoKind.MARKETING: _l(
+        "I agree that the clinic may use my photos to show its work, for example "
+        "on its website. My name will not be shown."
+    ),
 }
-PHOTO_KINDS = tuple(PHOTO_CONSENTS)
+PHOTO_KINDS = tuple(PhotoKind)
 
 
 def esign_text() -> list[str]:

@@ -10,14 +10,11 @@ from dataclasses import dataclass
 from ..models import RecordOutcome
 from .schema import Definition
 
-_SEVERITY = {RecordOutcome.ELIGIBLE: 0, RecordOutcome.NEEDS_REVIEW: 1,
-             RecordOutcome.NOT_ELIGIBLE: 2}
-
 
 @dataclass(frozen=True)
 class Reason:
     question: str
-    outcome: str
+    outcome: RecordOutcome
     text: str
 
     def as_dict(self) -> dict[str, str]:
@@ -39,7 +36,7 @@ def evaluate(definition: Definition, answers: dict) -> Eligibility:
         if not any(value in rule.answers for value in given_values):
             continue
         reasons.append(Reason(rule.question, rule.outcome, rule.reason))
-        if _SEVERITY[rule.outcome] > _SEVERITY[outcome]:
-            outcome = RecordOutcome(rule.outcome)
-    reasons.sort(key=lambda reason: -_SEVERITY[reason.outcome])
+        if rule.outcome.severity > outcome.severity:
+            outcome = rule.outcome
+    reasons.sort(key=lambda reason: -reason.outcome.severity)
     return Eligibility(outcome, tuple(reasons))

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Literal
 
 from flask_babel import gettext
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..models import RecordOutcome
 from .steps import RESERVED_STEP_KEYS
 
-Outcome = Literal["eligible", "needs_review", "not_eligible"]
 QuestionKind = Literal["single", "multi", "yesno", "text", "textarea"]
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 KEY_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
@@ -71,8 +71,15 @@ class Rule(Strict):
 
     question: str = Field(pattern=KEY_PATTERN)
     answers: tuple[str, ...] = Field(min_length=1)
-    outcome: Literal["needs_review", "not_eligible"]
+    outcome: RecordOutcome
     reason: str = Field(min_length=1)
+
+    @field_validator("outcome")
+    @classmethod
+    def _raises_the_outcome(cls, outcome: RecordOutcome) -> RecordOutcome:
+        if outcome == RecordOutcome.ELIGIBLE:
+            raise ValueError("a rule raises the outcome: 'needs_review' or 'not_eligible'")
+        return outcome
 
 
 class OutcomeText(Strict):
@@ -81,6 +88,8 @@ class OutcomeText(Strict):
 
 
 class Outcomes(Strict):
+    """What the patient is told for each RecordOutcome, under its value."""
+
     eligible: OutcomeText
     needs_review: OutcomeText
     not_eligible: OutcomeText

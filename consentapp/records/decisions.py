@@ -8,7 +8,7 @@ renders the record with its events as the next PDF version, and every earlier ve
 from dataclasses import dataclass
 
 from ..extensions import db
-from ..models import ConsentRecord, EventKind, RecordEvent, RecordStatus, RenderJob
+from ..models import ConsentRecord, EventKind, PhotoKind, RecordEvent, RecordStatus, RenderJob
 from .events import append_event
 from .integrity import RecordChanged, ensure_intact
 from .jobs import after_commit
@@ -24,9 +24,9 @@ MEANINGS = {
 }
 COUNTERSIGN_STATEMENT = "I explained this procedure and answered the patient's questions."
 PHOTO_WITHDRAWAL_MEANINGS = {
-    "clinical": "The patient withdrew consent to clinical before-and-after photos: take no "
+    PhotoKind.CLINICAL: "The patient withdrew consent to clinical before-and-after photos: take no "
     "more photos for their record.",
-    "marketing": "The patient withdrew consent to the use of their photos in marketing: do "
+    PhotoKind.MARKETING: "The patient withdrew consent to the use of their photos in marketing: do "
     "not use them to show the clinic's work.",
 }
 

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from babel.dates import format_date
 from flask import current_app
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale
 
 from .. import clinic_time
 from ..i18n import english_name
@@ -192,7 +192,7 @@ def _document(
         "user_agent": record.user_agent,
         "outcome": {
             "code": record.outcome,
-            "label": gettext(labels.OUTCOME_LABELS[record.outcome]),
+            "label": str(labels.OUTCOME_LABELS[record.outcome]),
             "title": outcome_text.title,
             "reasons": [reason["text"] for reason in record.outcome_reasons],
         },
@@ -295,7 +295,7 @@ def _representative(representative: dict | None) -> dict | None:
     relationship = representative["relationship"]
     return {
         "name": representative["name"],
-        "relationship": gettext(labels.RELATIONSHIP_LABELS[relationship])
+        "relationship": str(labels.RELATIONSHIP_LABELS[relationship])
         if relationship in labels.RELATIONSHIP_LABELS else relationship,
     }
 

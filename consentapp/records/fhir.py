@@ -15,7 +15,7 @@ from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
-from ..models import ConsentRecord, EventKind
+from ..models import ConsentRecord, EventKind, PhotoKind
 from ..procedures.schema import Definition, Question
 from .decisions import photo_consent_in_force
 from .labels import PHOTO_LABELS
@@ -34,8 +34,9 @@ WITHDRAWN_KINDS = {EventKind.WITHDRAWN}
 ACT_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
 # Why each photo consent lets photos be used: for treatment, or for the clinic's marketing.
 PHOTO_PURPOSES = {
-    "clinical": {"system": ACT_REASON, "code": "TREAT", "display": "treatment"},
-    "marketing": {"system": ACT_REASON, "code": "HMARKT", "display": "healthcare marketing"},
+    PhotoKind.CLINICAL: {"system": ACT_REASON, "code": "TREAT", "display": "treatment"},
+    PhotoKind.MARKETING: {"system": ACT_REASON, "code": "HMARKT",
+                          "display": "healthcare marketing"},
 }
 
 _ITEM_TYPES = {"single": "choice", "multi": "choice", "yesno": "boolean", "text": "string",

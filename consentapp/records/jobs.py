@@ -27,6 +27,7 @@ from sqlalchemy import func, or_, select, update
 
 from ..extensions import db
 from ..models import Actor, ConsentRecord, EventKind, JobStatus, RecordPdf, RenderJob, utcnow
+from ..settings import RenderMode
 from .document import document_for
 from .events import append_event, events_of
 from .integrity import RecordChanged, ensure_intact
@@ -310,11 +311,11 @@ def after_commit(record_id: str) -> None:
     """Get the record's PDF made, as the configured render mode says."""
     app = current_app._get_current_object()
     mode = app.config["PDF_RENDER_MODE"]
-    if mode == "inline":
+    if mode == RenderMode.INLINE:
         job = pending_job_for(record_id)
         if job is not None:
             run_job(job.id)
-    elif mode == "thread":
+    elif mode == RenderMode.THREAD:
         worker = app.extensions.get(_THREAD)
         if worker is None:
             worker = app.extensions.setdefault(_THREAD, RenderWorker(app))

@@ -1,12 +1,16 @@
-"""The PDF's words about a record, in one table per thing named.
+"""The PDF's words about a record, one table per vocabulary, keyed by the enums.
 
-English where the PDF shows them in English for staff (the audit trail, the staff
-decisions); marked with N_ where the PDF shows them in the record's language (gettext under
-force_locale, in records/document.py). Staff pages have their own words (staff/labels.py).
+Two audiences read a PDF. Staff, years later, read its audit trail and decisions in English
+(the first tables). The patient reads the rest in their own language: those words are
+translated (lazy_gettext; str() under the record's force_locale gives its language), and the
+patient's pages use the same table, so the tablet and the PDF say the same thing. Staff pages
+have their own words (staff/labels.py). tests/test_structure.py checks every member of each
+enum has its label in each table.
 """
 
-from ..i18n import N_
-from ..models import EventKind, Relationship
+from flask_babel import lazy_gettext as _l
+
+from ..models import EventKind, PhotoKind, RecordOutcome, Relationship
 
 # What each kind of event means, in words for whoever reads the audit trail years later.
 EVENT_MEANINGS = {
@@ -28,7 +32,7 @@ EVENT_MEANINGS = {
     EventKind.CONTENT_HASH_RECORDED: "Content hash recorded (a record kept before hashes were)",
 }
 
-# The staff events a PDF version reports, with the heading each gets.
+# The staff decisions a PDF version reports, with the heading each gets.
 STAFF_EVENT_TITLES = {
     EventKind.APPROVED: "Approved for treatment by a clinician",
     EventKind.DECLINED: "Declined by a clinician: do not treat",
@@ -42,22 +46,22 @@ PATIENT_PERSON = "{name} (patient)"
 SYSTEM_PERSON = "Consent kiosk (automatic)"
 SYSTEM_DEVICE = "The clinic's consent server"
 
-# The photo consents by their key in the record, in the clinic's words.
+# The photo consents, in the clinic's words (the patient's own words are in the record).
 PHOTO_LABELS = {
-    "clinical": "Clinical before-and-after photos",
-    "marketing": "Use of photos in marketing",
-}
-
-# In the record's language on the PDF.
-RELATIONSHIP_LABELS = {
-    Relationship.PARENT: N_("Parent"),
-    Relationship.GUARDIAN: N_("Guardian"),
-    Relationship.LEGAL_REPRESENTATIVE: N_("Legal representative"),
-}
-OUTCOME_LABELS = {
-    "eligible": N_("Eligible"),
-    "needs_review": N_("Needs clinician review"),
-    "not_eligible": N_("Not eligible"),
+    PhotoKind.CLINICAL: "Clinical before-and-after photos",
+    PhotoKind.MARKETING: "Use of photos in marketing",
 }
 
 STAFF_NOTE = "Staff note: this consent was completed in {name} ({code})."
+
+# In the patient's language: the tablet and the PDF.
+RELATIONSHIP_LABELS = {
+    Relationship.PARENT: _l("Parent"),
+    Relationship.GUARDIAN: _l("Guardian"),
+    Relationship.LEGAL_REPRESENTATIVE: _l("Legal representative"),
+}
+OUTCOME_LABELS = {
+    RecordOutcome.ELIGIBLE: _l("Eligible"),
+    RecordOutcome.NEEDS_REVIEW: _l("Needs clinician review"),
+    RecordOutcome.NOT_ELIGIBLE: _l("Not eligible"),
+}

@@ -9,6 +9,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 
 from sqlalchemy import select, update
 
@@ -21,7 +22,7 @@ TOKEN_BYTES = 32
 MAX_TOKEN_LENGTH = 64
 
 
-class LinkState:
+class LinkState(StrEnum):
     READY = "ready"
     PREPARING = "preparing"  # valid, but the PDF is not rendered yet
     USED = "used"

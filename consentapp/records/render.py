@@ -26,6 +26,7 @@ from weasyprint.css import ColorProfile
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcherResponse
 
+from ..models import SignatureMethod
 from ..paths import STATIC_DIR
 from .attachment import ATTACHMENT_NAME
 
@@ -104,7 +105,8 @@ def render_html(document: dict) -> str:
     """The record's page in its own language (the template's words through gettext)."""
     with force_locale(document["procedure"]["language"]):
         return render_template(
-            "pdf/record.html", doc=document, qr=qr_code(document["verification"]["url"])
+            "pdf/record.html", doc=document, qr=qr_code(document["verification"]["url"]),
+            SignatureMethod=SignatureMethod,
         )
 
 

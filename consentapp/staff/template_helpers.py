@@ -3,6 +3,8 @@ the idle-logoff settings the warning script reads. Registered for the staff blue
 (staff.init_app); the clinic_time filter is the app's (clinic_time.py)."""
 
 from ..i18n import language_label
+from ..models import RecordStatus
+from ..records.search import Sort
 from . import sessions
 from .access import can
 from .labels import EVENT_LABELS, OUTCOME_LABELS, STATUS_LABELS
@@ -11,6 +13,8 @@ from .labels import EVENT_LABELS, OUTCOME_LABELS, STATUS_LABELS
 def staff_context() -> dict:
     return {
         "can": can,
+        "RecordStatus": RecordStatus,
+        "Sort": Sort,
         "status_labels": STATUS_LABELS,
         "outcome_labels": OUTCOME_LABELS,
         "event_labels": EVENT_LABELS,

@@ -108,6 +108,58 @@ def test_dashboard_search_and_a_record_page(app, server_url, desktop, screenshot
         assert len(countersigned.details["signature"]["strokes"][0]) >= 20
 
 
+def test_a_countersignature_drawn_on_the_pad_raises_no_page_error(
+    app, server_url, desktop, make_record
+):
+    """The staff pad is the patient's macro without the choice of method or Undo: it must
+    start, draw, clear and send with no error on the page or in its console."""
+    problems = []
+    desktop.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    desktop.on("console", lambda message: problems.append(f"console error: {message.text}")
+               if message.type == "error" else None)
+    record_id = make_record("Maria Example")
+    with app.app_context():
+        process_pending()
+    _clinician(app)
+    page = desktop
+    _sign_in(page, server_url)
+    page.goto(f"{server_url}/staff/records/{record_id}")
+
+    clear = page.get_by_role("button", name="Clear drawing")
+    expect(clear).to_be_visible()
+    expect(clear).to_be_disabled()  # nothing drawn yet
+    expect(page.get_by_text("Drawing needs JavaScript")).to_be_hidden()
+    field = page.locator("#signature-data")
+
+    def draw(rows: int) -> None:
+        canvas = page.locator("#signature-canvas")
+        canvas.scroll_into_view_if_needed()
+        box = canvas.bounding_box()
+        left, middle = box["x"] + 40, box["y"] + box["height"] / 2
+        page.mouse.move(left, middle)
+        page.mouse.down()
+        for step in range(1, rows):
+            page.mouse.move(left + step * 15, middle + (20 if step % 2 else -20))
+        page.mouse.up()
+
+    draw(10)
+    expect(clear).to_be_enabled()
+    clear.click()
+    expect(field).to_have_value("")
+    draw(30)
+    page.get_by_role("button", name="Countersign").click()
+    expect(page.locator(".notice")).to_contain_text("Countersigned.")
+
+    with app.app_context():
+        countersigned = db.session.scalars(
+            select(RecordEvent).where(RecordEvent.record_id == record_id,
+                                      RecordEvent.kind == "countersigned")
+        ).one()
+        (stroke,) = countersigned.details["signature"]["strokes"]
+        assert len(stroke) >= 20
+    assert problems == []
+
+
 class TestIdleLogoff:
     @pytest.fixture
     def app_config(self, app_config):

@@ -76,7 +76,7 @@ def staff_edit(user_id: int):
         .order_by(StaffSession.id.desc()).limit(SIGN_IN_HISTORY)
     ).all()
     return render_template("staff/admin/staff_edit.html", user=user, form=form,
-                           action_form=ContinueForm(), history=history)
+                           history=history)
 
 
 @requires("manage_staff")

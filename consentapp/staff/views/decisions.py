@@ -7,6 +7,7 @@ typed kept; a decision that succeeds is an event, and a new PDF version is on it
 from flask import current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
+from ...models import EventKind
 from ...records import decisions
 from ...records.signature import SignatureError, parse
 from ..access import requires
@@ -39,7 +40,7 @@ def review(record_id: str):
         decisions.review(item, _actor(), decision=form.decision.data, note=form.note.data)
     except decisions.DecisionRefused as error:
         return _refused(item, error, review_form=form)
-    done = "Approved for treatment." if form.decision.data == "approved" else "Declined."
+    done = "Approved for treatment." if form.decision.data == EventKind.APPROVED else "Declined."
     flash(f"{done} {NEW_VERSION}")
     return redirect(url_for("staff.record", record_id=record_id))
 

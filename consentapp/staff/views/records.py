@@ -19,7 +19,7 @@ from ...records.fhir import build_bundle
 from ...records.integrity import record_problems
 from ...records.jobs import pending_job_for
 from ..access import requires
-from ..forms import CountersignForm, PhotoWithdrawalForm, ReviewForm, WithdrawalForm
+from ..forms import CountersignForm, ReviewForm, WithdrawalForm
 
 # A PDF shown in the browser's own viewer (to print it): the app's page policy would stop
 # Chrome's viewer from embedding the file, so this response allows exactly that and no more.
@@ -72,7 +72,6 @@ def render_record(item: ConsentRecord, *, status_code: int = 200, refusal: str |
         signature_error=signature_error,
         withdrawal_form=withdrawal_form or WithdrawalForm(),
         photos=photo_consents(item, events, current_app.config["CLINIC_TIMEZONE"]),
-        photo_withdrawal_form=PhotoWithdrawalForm(),
         # Shown above everything: staff must not decide on a record that was forged.
         integrity_problems=record_problems(item),
     )
