@@ -21,8 +21,10 @@ max_requests_jitter = 200
 # worker, and under load all of them recycle at about the same time. create_app() opens no
 # database connection, so none is shared across the fork. New code needs a restart, not HUP.
 preload_app = True
-# Request lines hold only paths, never patient data (no patient data in URLs); keep them.
+# The access log writes paths only: no query string, no Referer, no copy-link token, whatever
+# a client sends (consentapp/access_log.py); the pid says which worker answered.
 accesslog = "-"
 errorlog = "-"
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss'
+logger_class = "consentapp.access_log.PathOnlyLogger"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss %(p)s'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

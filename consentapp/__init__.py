@@ -2,7 +2,18 @@
 
 from flask import Flask
 
-from . import cli, clinic_time, database, errors, i18n, patient, security, settings, staff
+from . import (
+    cli,
+    clinic_time,
+    database,
+    errors,
+    i18n,
+    patient,
+    rate_limits,
+    security,
+    settings,
+    staff,
+)
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .paths import TEMPLATES_DIR
 
@@ -18,6 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db)
     csrf.init_app(app)
     login_manager.init_app(app)
+    rate_limits.init_app(app)  # before the limiter: its database:// store
     limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)

@@ -15,6 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
+from werkzeug.routing import IntegerConverter
 
 from .extensions import db
 from .models import RecordEvent
@@ -27,7 +28,20 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 _LOST_SQLSTATES = ("08", "57P01", "57P02", "57P03")
 
 
+class DatabaseId(IntegerConverter):
+    """`<id:name>` in a route: a whole number an id column can hold (PostgreSQL's integer).
+
+    A bigger one is no row's id: the route does not match (404) instead of the database
+    refusing the number (SQLite's OverflowError was a 500).
+    """
+
+    def __init__(self, map, **kwargs):
+        super().__init__(map, min=1, max=2**31 - 1, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    # Before the blueprints are registered: their routes use it.
+    app.url_map.converters["id"] = DatabaseId
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":

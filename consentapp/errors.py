@@ -5,7 +5,9 @@ import traceback
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import SecurityError
 
+from .access_log import loggable_path
 from .database import dispatch_retrying_once
 
 # The try-again page as it is when even rendering a template fails.
@@ -30,7 +32,8 @@ class ConsentFlask(Flask):
         exc_type, _, tb = exc_info
         self.logger.error(
             "Exception on %s [%s]: %s\n%s",
-            request.path, request.method, exc_type.__name__, "".join(traceback.format_tb(tb)),
+            loggable_path(request.path), request.method, exc_type.__name__,
+            "".join(traceback.format_tb(tb)),
         )
 
 
@@ -45,6 +48,21 @@ def _csrf_error(error: CSRFError):
         _("This page had expired"),
         _("For your safety the form could not be sent. Please go back, reload the page and "
           "try again. Nothing you already saved was lost."),
+    )
+
+
+def _bad_request(error):
+    if isinstance(error, SecurityError):
+        # A Host that TRUSTED_HOSTS does not name: no URL can be built for it, so no page.
+        return "This server does not answer for that host name.", 400, {
+            "Content-Type": "text/plain; charset=utf-8"}
+    # A view's own words when it gave some (staff pages: English), else the general ones.
+    custom = error.description if error.description != type(error).description else None
+    return _page(
+        400,
+        _("This request could not be used"),
+        custom or _("Something in it was not what this page expects. Please go back and try "
+                    "again."),
     )
 
 
@@ -96,6 +114,7 @@ def _server_error(error):
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(400, _bad_request)
     app.register_error_handler(403, _forbidden)
     app.register_error_handler(404, _not_found)
     app.register_error_handler(413, _too_large)

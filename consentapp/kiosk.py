@@ -14,7 +14,7 @@ import secrets
 from datetime import timedelta
 
 from blinker import Namespace
-from flask import current_app, redirect, session, url_for
+from flask import current_app, make_response, redirect, session, url_for
 
 from . import i18n
 from .extensions import db
@@ -28,6 +28,13 @@ FINISHED_KEY = "finished"
 PATIENT_MODE_KEY = "patient_mode"
 # Where a patient's journey begins.
 FIRST_STEP = ("patient.step", {"key": "about"})
+
+# Sent with every response that ends someone's turn on a shared device (a patient finishing
+# or starting over, a reset after inactivity, staff signing out or handing the tablet over):
+# the browser drops its cache and this site's storage, so Back and the next person find
+# nothing. Not "cookies": the response that ends a turn sets the next one's session cookie
+# (patient mode, the CSRF secret the next screen needs).
+CLEAR_SITE_DATA = '"cache", "storage"'
 
 _signals = Namespace()
 # Sent (with the app as sender) just before this browser becomes a patient's.
@@ -109,6 +116,24 @@ def signed_meanwhile(draft_id: str) -> bool:
 
 def forget_finished() -> None:
     session.pop(FINISHED_KEY, None)
+
+
+def clearing_site_data(response):
+    """`response` with the Clear-Site-Data header that ends a turn on the device."""
+    response = make_response(response)
+    response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+    return response
+
+
+def end_patient_turn() -> bool:
+    """Forget everything this patient chose: the draft and its answers, the finish screen
+    and the language (their own, or the one front desk chose for them), so the next patient
+    starts from the tablet's own language. Patient mode stays: only a staff sign-in ends it.
+    True when there was a draft."""
+    had_draft = discard_draft()
+    forget_finished()
+    i18n.forget()
+    return had_draft
 
 
 def enter_patient_mode(item: LoadedDefinition):

@@ -273,6 +273,11 @@ class EventKind(StrEnum):
     PRINTED = "printed"
     EXPORTED = "exported"
     PATIENT_COPY_DOWNLOADED = "patient_copy_downloaded"
+    # Rendering refused: the record no longer matches its chain (records/integrity.py).
+    PDF_RENDER_REFUSED = "pdf_render_refused"
+    # The content hash of a record signed before hashes were kept, added by the migration
+    # record_content_hashes: the record is trusted as it stood at that migration.
+    CONTENT_HASH_RECORDED = "content_hash_recorded"
 
 
 class Actor(StrEnum):
@@ -465,6 +470,38 @@ class RecordListExport(db.Model):
     address: Mapped[str] = mapped_column(String(64), default="")
 
     __table_args__ = (Index("ix_record_list_exports_created_at", "created_at"),)
+
+
+class RateLimitWindow(db.Model):
+    """One rate-limit key's moving window, shared by every process (consentapp/rate_limits.py).
+
+    `entries` holds the times (epoch seconds) of the entries in the window, newest first and
+    never more than the limit; `counter` serves the fixed-window strategy. A row whose
+    window has passed (`expires_at`) is deleted by the next write.
+    """
+
+    __tablename__ = "rate_limit_windows"
+
+    key: Mapped[str] = mapped_column(String(600), primary_key=True)
+    entries: Mapped[str] = mapped_column(Text, default="[]")
+    counter: Mapped[int] = mapped_column(default=0)
+    expires_at: Mapped[float] = mapped_column(index=True)
+
+
+class SavedSearch(db.Model):
+    """The dashboard's filters, kept on the server so no name or birth date is in a URL.
+
+    The search form is posted; its filters are stored here under a random id, and the
+    results page, its status tabs, its pages and its CSV link carry only that id. A search
+    is read back only in the staff session that made it, and is deleted when it is a day old.
+    """
+
+    __tablename__ = "saved_searches"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    staff_session_id: Mapped[int] = mapped_column(ForeignKey("staff_sessions.id"), index=True)
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class AppendOnlyViolation(RuntimeError):

@@ -14,18 +14,22 @@ import re
 import secrets
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Config, Flask
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .paths import DEFAULT_FORMS_DIR
 
 
 class ConfigurationError(RuntimeError):
     """The app cannot start with the configuration it was given."""
+
+
+# The rate-limit stores whose entries the sign-in limits can give back (rate_limits.py).
+REFUNDABLE_SCHEMES = ("database", "memory", "redis", "rediss", "redis+unix")
 
 
 class RenderMode(StrEnum):
@@ -112,7 +116,10 @@ class Settings(BaseSettings):
     # A render job is held by its worker for this long, renewed while it renders: a worker
     # that dies lets its job go within this long, for any other worker to take over.
     PDF_RENDER_LEASE_SECONDS: float = Field(30, gt=0)
-    RATELIMIT_STORAGE_URI: str = "memory://"
+    # Where the sign-in and copy-link limits are counted: database:// is the app's own
+    # database (rate_limits.py), shared by every gunicorn worker and app server with nothing
+    # else to install; redis://HOST:PORT/DB a Redis; memory:// each process alone.
+    RATELIMIT_STORAGE_URI: str = "database://"
     # Failed staff sign-ins allowed per account and per client address.
     STAFF_LOGIN_LIMIT_PER_ACCOUNT: str = "5 per 15 minutes"
     STAFF_LOGIN_LIMIT_PER_ADDRESS: str = "30 per 15 minutes"
@@ -149,6 +156,17 @@ class Settings(BaseSettings):
     # within this many minutes; the page and its download are throttled per address.
     PATIENT_COPY_MINUTES: float = Field(15, gt=0)
     PATIENT_COPY_LIMIT: str = "10 per minute"
+    # Without PUBLIC_BASE_URL, the copy QR code uses the address the tablet used only when
+    # Flask checks every request's host against these names (another host gets 400); with
+    # neither, the finish screen shows no QR code. In the environment: comma-separated.
+    TRUSTED_HOSTS: Annotated[list[str] | None, NoDecode] = None
+    # Verifying an uploaded PDF (records/verify.py): a file is first looked up by its
+    # SHA-256; only one up to this size is parsed, in a child process with these limits
+    # (records/seal_check.py). A consent PDF from this system is about 50 KB.
+    VERIFY_MAX_BYTES: int = Field(4 * 1024 * 1024, gt=0)
+    VERIFY_MEMORY_MB: int = Field(768, gt=0)
+    VERIFY_CPU_SECONDS: int = Field(5, gt=0)
+    VERIFY_TIMEOUT_SECONDS: float = Field(10, gt=0)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings,
@@ -183,6 +201,24 @@ class Settings(BaseSettings):
     @classmethod
     def _any_case(cls, value):
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("TRUSTED_HOSTS", mode="before")
+    @classmethod
+    def _host_list(cls, value):
+        if isinstance(value, str):
+            return [host.strip() for host in value.split(",") if host.strip()]
+        return value
+
+    @field_validator("RATELIMIT_STORAGE_URI")
+    @classmethod
+    def _refundable_store(cls, value: str) -> str:
+        if value.split("://", 1)[0] not in REFUNDABLE_SCHEMES:
+            raise ValueError(
+                f"RATELIMIT_STORAGE_URI {value!r} is not a store the sign-in limits can use: "
+                "use database:// (the default, the app's own database), redis://HOST:PORT/DB, "
+                "or memory:// (one process only)."
+            )
+        return value
 
     @field_validator("CLINIC_TIMEZONE")
     @classmethod

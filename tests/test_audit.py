@@ -58,7 +58,8 @@ def test_every_event_is_chained_to_the_one_before(app, history):
 def test_audit_check_passes_an_untouched_history(runner, history):
     result = runner.invoke(args=["audit", "check"])
     assert result.exit_code == 0, result.output
-    assert result.output == f"ok: {len(history)} events, the hash chain is intact.\n"
+    assert result.output == (f"ok: {len(history)} events, the hash chain is intact; 2 records "
+                             "and 2 PDF versions match it.\n")
 
 
 def test_audit_check_names_an_event_edited_in_the_database(app, runner, history):
@@ -171,9 +172,12 @@ def test_the_migration_chains_events_that_existed_before_it(tmp_path, seal_key_d
         engine.dispose()
         upgrade()
         report = check_chain()
-        assert report.intact and report.checked == 3
+        # The three events, and the content hash the record_content_hashes migration added.
+        assert report.intact and report.checked == 4
+        kinds = db.session.scalars(select(RecordEvent.kind).order_by(RecordEvent.id)).all()
+        assert kinds == ["signed", "pdf_rendered", "viewed", "content_hash_recorded"]
         append_event("r1", "viewed", "staff@example.org")
         db.session.commit()
-        assert check_chain().intact and check_chain().checked == 4
+        assert check_chain().intact and check_chain().checked == 5
         db.session.remove()
         db.engine.dispose()

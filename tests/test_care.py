@@ -30,7 +30,9 @@ LETTER, A4 = (612, 792), (595, 842)  # points
 
 @pytest.fixture
 def app_config(app_config):
-    return {**app_config, "CLINIC_PHONE": PHONE, "CLINIC_AFTER_HOURS_PHONE": AFTER_HOURS}
+    # The QR code needs an address a phone can trust (patient/copy_link.py).
+    return {**app_config, "CLINIC_PHONE": PHONE, "CLINIC_AFTER_HOURS_PHONE": AFTER_HOURS,
+            "TRUSTED_HOSTS": ["localhost"]}
 
 
 def _pages(content: bytes) -> list:

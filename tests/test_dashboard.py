@@ -8,6 +8,8 @@ import pytest
 
 from consentapp.records.search import search_key
 
+from .staff_search import dashboard_search, search_address
+
 
 @pytest.mark.parametrize(("text", "key"), [
     ("Zoë O'Brien-Núñez", "zoe obrien nunez"),
@@ -58,8 +60,9 @@ def people(make_record):
     ("nobody", set()),
 ])
 def test_name_search_ignores_case_and_accents_and_finds_parts(staff, people, query, found):
-    page = staff("frontdesk").get("/staff/", query_string={"q": query})
+    page = dashboard_search(staff("frontdesk"), q=query)
     assert page.status_code == 200
+    assert "q=" not in page.request.full_path  # the search id, not the name, is in the URL
     assert set(_names(page.text)) == found
     assert 'value="{}"'.format(query.replace("'", "&#39;")) in page.text  # the query stays
 
@@ -68,7 +71,7 @@ def test_filters_by_birth_date_dates_procedure_and_status(staff, people):
     client = staff("frontdesk")
 
     def found(**args):
-        return set(_names(client.get("/staff/", query_string=args).text))
+        return set(_names(dashboard_search(client, **args).text))
 
     everyone = {name.replace("'", "&#39;") for name in people}
     assert found(dob="1971-04-09") == {"Maria Example", "Søren Łukasz"}
@@ -90,10 +93,10 @@ class TestClinicTimeZone:
     def test_dates_are_the_clinics_days_not_utc_days(self, staff, people):
         # 23:30 UTC on 5 March is already 6 March in Madrid.
         client = staff("frontdesk")
-        page = client.get("/staff/", query_string={"date_from": "2026-03-06"})
+        page = dashboard_search(client, date_from="2026-03-06")
         assert set(_names(page.text)) == {"Søren Łukasz"}
         assert "2026-03-06 00:30 CET" in page.text
-        page = client.get("/staff/", query_string={"date_to": "2026-03-05"})
+        page = dashboard_search(client, date_to="2026-03-05")
         assert "Søren Łukasz" not in _names(page.text)
 
 
@@ -103,17 +106,21 @@ def test_counts_per_status_follow_the_other_filters(staff, people):
     for label, count in [("All", 5), ("Signed", 2), ("Needs review", 2), ("Not eligible", 1),
                          ("Withdrawn", 0)]:
         assert re.search(rf">{label} <span class=\"count\">{count}</span>", page), label
-    page = client.get("/staff/", query_string={"q": "mari", "status": "signed"}).text
+    page = dashboard_search(client, q="mari", status="signed").text
     assert re.search(r'aria-current="page">Signed <span class="count">1</span>', page)
     assert re.search(r">Not eligible <span class=\"count\">1</span>", page)
-    assert 'href="/staff/?q=mari&amp;status=not_eligible"' in page
+    # The tabs keep the search by its id alone, and switch only the status.
+    tab = f'href="/staff/?{search_address(page)}&amp;status=not_eligible"'
+    assert tab in page
+    other = client.get(re.search(r'href="([^"]+)"', tab).group(1).replace("&amp;", "&"))
+    assert set(_names(other.text)) == {"Mariana López"}
 
 
 def test_sorting(staff, people):
     client = staff("frontdesk")
 
     def order(sort):
-        return _names(client.get("/staff/", query_string={"sort": sort}).text)
+        return _names(dashboard_search(client, sort=sort).text)
 
     zoe = "Zoë O&#39;Brien-Núñez"
     assert order("newest")[0] == "Søren Łukasz" and order("oldest")[0] == zoe
@@ -135,26 +142,26 @@ class TestPagination:
         client = staff("frontdesk")
         seen = []
         for page_number in (1, 2, 3):
-            page = client.get("/staff/", query_string={"q": "number", "page": page_number}).text
+            page = dashboard_search(client, q="number", page=page_number).text
             seen += _names(page)
             assert f"Page {page_number} of 3" in page
         assert seen == [f"Patient Number{day}" for day in range(8, 0, -1)]
-        first = client.get("/staff/", query_string={"q": "number"}).text
-        assert 'href="/staff/?q=number&amp;page=2" rel="next"' in first
+        first = dashboard_search(client, q="number").text
+        assert f'href="/staff/?{search_address(first)}&amp;page=2" rel="next"' in first
         assert 'rel="prev"' not in first
         # A page past the end shows the last page rather than an empty table.
-        beyond = client.get("/staff/", query_string={"q": "number", "page": 99}).text
+        beyond = dashboard_search(client, q="number", page=99).text
         assert _names(beyond) == ["Patient Number2", "Patient Number1"]
         assert "8 records" in beyond
 
 
 def test_bad_filter_input_is_explained_on_the_same_page(staff, people):
     client = staff("frontdesk")
-    page = client.get("/staff/", query_string={"q": "maria", "dob": "31/02/1971"})
+    page = dashboard_search(client, q="maria", dob="31/02/1971")
     assert page.status_code == 200
     assert "Not a valid date value." in page.text
     assert 'value="maria"' in page.text and 'value="31/02/1971"' in page.text
-    page = client.get("/staff/", query_string={"date_from": "2026-03-05", "date_to": "2026-03-01"})
+    page = dashboard_search(client, date_from="2026-03-05", date_to="2026-03-01")
     assert "The end date must be on or after the start date." in page.text
     page = client.get("/staff/", query_string={"page": "abc", "sort": "evil", "status": "x"})
     assert page.status_code == 200
@@ -201,3 +208,26 @@ def test_the_dashboard_reads_each_row_in_the_same_queries_however_many(app, staf
     many = _queries_for(app, client, "/staff/")
     assert len(_names(client.get("/staff/").text)) == 8
     assert len(many) == len(few)
+
+
+def test_the_search_is_kept_on_the_server_for_this_sign_in_only(staff, people):
+    clinician = staff("clinician")
+    page = dashboard_search(clinician, q="nunez", dob="1965-07-30")
+    assert set(_names(page.text)) == {"Zoë O&#39;Brien-Núñez"}
+    address = "/staff/?" + search_address(page.text)
+    assert "nunez" not in address and "1965" not in address
+    assert _names(clinician.get(address).text) == _names(page.text)  # reload, Back, links
+    # Someone else (or the same person after signing out) finds nothing under that id.
+    stranger = staff("frontdesk").get(address)
+    assert stranger.status_code == 200
+    assert "That search has ended" in stranger.text
+    assert len(_names(stranger.text)) == len(people)
+
+
+def test_an_address_with_the_filters_in_it_moves_to_a_saved_search(staff, people):
+    client = staff("frontdesk")
+    response = client.get("/staff/", query_string={"q": "nunez", "status": "signed"})
+    assert response.status_code == 302
+    assert "nunez" not in response.headers["Location"]
+    assert set(_names(client.get(response.headers["Location"]).text)) == {
+        "Zoë O&#39;Brien-Núñez"}

@@ -280,6 +280,7 @@ def test_a_record_kept_under_1_1_0_still_shows_and_renders(app, staff):
     from consentapp.extensions import db
     from consentapp.models import ConsentRecord, EventKind
     from consentapp.procedures import catalog
+    from consentapp.records.content import content_sha256
     from consentapp.records.events import append_event
     from consentapp.records.jobs import render_and_store
     from consentapp.records.status import add_listing
@@ -308,6 +309,9 @@ def test_a_record_kept_under_1_1_0_still_shows_and_renders(app, staff):
         db.session.add(record)
         db.session.flush()
         append_event(record.id, EventKind.SCREENED_OUT, "patient", {"outcome": "not_eligible"})
+        # What the content-hash migration added to every record kept before it.
+        append_event(record.id, EventKind.CONTENT_HASH_RECORDED, "system",
+                     {"content_sha256": content_sha256(record, 1), "content_version": 1})
         add_listing(record)
         db.session.commit()
         record_id = record.id

@@ -23,6 +23,13 @@ NAME, DOB = "Ottilie Copyright", "1966-06-16"
 SCALE = 6
 
 
+@pytest.fixture
+def app_config(app_config):
+    # The QR code needs an address a phone can trust: PUBLIC_BASE_URL, or a host Flask checks
+    # every request against (tests/test_hostile_input.py: never an unchecked Host header).
+    return {**app_config, "TRUSTED_HOSTS": ["localhost"]}
+
+
 def qr_text(page_html: str) -> str:
     """Draw the page's inline SVG QR code as pixels and read it as a phone camera would."""
     box = re.search(r'class="patient-copy-qr"[^>]*viewBox="-4 -4 (\d+) \1"', page_html)

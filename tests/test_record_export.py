@@ -13,6 +13,7 @@ from consentapp.extensions import db
 from consentapp.models import ConsentRecord, RecordEvent, RecordListExport
 
 from .pdf import pdf_text
+from .staff_search import dashboard_search, search_address
 
 FORMULA_NAMES = (
     "=cmd|' /C calc'!A0",
@@ -33,12 +34,13 @@ def test_the_csv_holds_every_page_of_the_current_search(app, staff, make_record)
                     at=datetime(2026, 3, n + 1, 10, 0))
     make_record("Jones Other", "1980-02-02", "diabetes", at=datetime(2026, 3, 9, 10, 0))
     clinician = staff("clinician")
-    dashboard = clinician.get("/staff/?q=smith&sort=oldest")
+    dashboard = dashboard_search(clinician, q="smith", sort="oldest")
     assert "page 1 of 3" in dashboard.text
     assert "Download these 5 records as CSV (all pages)" in dashboard.text
-    assert "/staff/records.csv?q=smith&amp;sort=oldest" in dashboard.text
+    link = f"/staff/records.csv?{search_address(dashboard.text)}"
+    assert f'href="{link}"' in dashboard.text  # the search's id, not what was typed
 
-    response = clinician.get("/staff/records.csv?q=smith&sort=oldest")
+    response = clinician.get(link)
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -71,7 +73,8 @@ def test_each_export_is_one_audit_entry_shown_on_the_audit_page(app, staff, make
     for n in range(3):
         make_record(f"Audit Person{n}")
     admin = staff("admin")
-    admin.get("/staff/records.csv?q=audit&procedure=microneedling")
+    found = dashboard_search(admin, q="audit", procedure="microneedling")
+    assert admin.get(f"/staff/records.csv?{search_address(found.text)}").status_code == 200
     with app.app_context():
         export = db.session.scalars(select(RecordListExport)).one()
         assert export.actor == "admin@example.org"
@@ -84,6 +87,15 @@ def test_each_export_is_one_audit_entry_shown_on_the_audit_page(app, staff, make
     page = admin.get("/staff/admin/audit")
     assert "Record lists exported as CSV" in page.text
     assert "name: audit; procedure: microneedling" in page.text
+
+
+def test_the_csv_takes_no_filters_from_its_address(staff, make_record):
+    make_record("Smith Number")
+    clinician = staff("clinician")
+    refused = clinician.get("/staff/records.csv?q=smith")
+    assert refused.status_code == 400
+    assert "Search on the dashboard first" in refused.text
+    assert clinician.get("/staff/records.csv?search=not-a-search-of-yours").status_code == 404
 
 
 def test_only_administrators_and_clinicians_may_export_the_list(app, staff, make_record):

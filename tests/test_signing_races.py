@@ -20,7 +20,8 @@ SAVED = "Your signed form has been saved."
 @pytest.fixture
 def app_config(app_config):
     # Signing only commits: the PDFs are not the point here (the decisions below render).
-    return {**app_config, "PDF_RENDER_MODE": "worker"}
+    # The copy link's QR code needs an address a phone can trust (patient/copy_link.py).
+    return {**app_config, "PDF_RENDER_MODE": "worker", "TRUSTED_HOSTS": ["localhost"]}
 
 
 def _sql(app, query: str, **params):

@@ -12,8 +12,8 @@ from ..extensions import db
 from ..models import ConsentRecord
 from ..procedures.catalog import definition_for
 from ..records import jobs
-from ..records.events import check_chain
 from ..records.fhir import build_bundle
+from ..records.integrity import audit_database
 from ..records.verify import verify as verify_file
 
 audit_cli = AppGroup("audit", help="Check the integrity of the records' history.")
@@ -26,19 +26,33 @@ export_cli = AppGroup("export", help="Export records for other systems.")
 @click.argument("pdf_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def verify(pdf_file: Path) -> None:
     """Check a PDF's seal and whether it is a stored record's PDF (exit 0, 1 or 2)."""
-    result = verify_file(current_app._get_current_object(), pdf_file.read_bytes())
+    with pdf_file.open("rb") as source:  # hashed in chunks, read whole only when small
+        result = verify_file(current_app._get_current_object(), source)
     click.echo(result.message)
     raise SystemExit(int(result.verdict))
 
 
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 @audit_cli.command("check")
 def audit_check() -> None:
-    """Walk the hash chain of all record events; exit 1 naming the first broken event."""
-    report = check_chain()
+    """Walk the hash chain and check every record and PDF against it; exit 1 naming each
+    broken event, changed record and missing, changed or extra PDF version."""
+    report = audit_database()
+    events, records = _counted(report.events, "event"), _counted(report.records, "record")
+    pdfs = _counted(report.pdfs, "PDF version")
     if report.intact:
-        click.echo(f"ok: {report.checked} events, the hash chain is intact.")
+        click.echo(f"ok: {events}, the hash chain is intact; {records} and {pdfs} match it.")
         return
-    click.echo(f"BROKEN: {report.problem} ({report.checked} events before it check out).")
+    for number, problem in enumerate(report.chain_problems):
+        before = f" ({report.chain_checked} events before it check out)" if number == 0 else ""
+        click.echo(f"BROKEN: {problem}{before}.")
+    for record_id, problem in report.record_problems:
+        click.echo(f"BROKEN: record {record_id}: {problem}.")
+    problems = len(report.chain_problems) + len(report.record_problems)
+    click.echo(f"checked {events}, {records}, {pdfs}: {_counted(problems, 'problem')}.")
     raise SystemExit(1)
 
 
@@ -58,6 +72,9 @@ def rerender(wait_seconds: float | None) -> None:
         f"stored {stored} PDF(s); retried {owed.retried} failed or abandoned job(s); queued "
         f"{owed.queued} record(s) that had none; {left} still not rendered"
     )
+    for record_id in jobs.refused_record_ids():
+        click.echo(f"refused: record {record_id} no longer matches its hash chain, so nothing "
+                   "was rendered (run `flask --app wsgi audit check`)")
     if left:
         raise SystemExit(1)
 

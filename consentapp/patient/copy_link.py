@@ -32,16 +32,29 @@ STATUS_CODES = {
 }
 
 
-def _absolute(path: str) -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
-    return base.rstrip("/") + path
+def _base_url() -> str | None:
+    """Where the patient's phone can reach this app: PUBLIC_BASE_URL, or the address the
+    tablet used when Flask has checked its host against TRUSTED_HOSTS (any other host is
+    refused with 400 before a view runs). Never a Host header nobody checked: whoever could
+    send one would choose where the QR code sends the patient."""
+    config = current_app.config
+    if config.get("PUBLIC_BASE_URL"):
+        return config["PUBLIC_BASE_URL"]
+    if config.get("TRUSTED_HOSTS"):
+        return request.host_url
+    return None
 
 
-def for_finish_screen(record_id: str) -> dict:
-    """The record's single-use link, as a URL and a QR code to draw (the same each time)."""
+def for_finish_screen(record_id: str) -> dict | None:
+    """The record's single-use link, as a URL and a QR code to draw (the same each time);
+    None when the app does not know an address a phone can trust (the screen says to ask
+    the staff)."""
+    base = _base_url()
+    if base is None:
+        return None
     minutes = current_app.config["PATIENT_COPY_MINUTES"]
     token = patient_copy.issue(record_id, minutes, current_app.config["SECRET_KEY"])
-    url = _absolute(url_for("patient.copy", token=token))
+    url = base.rstrip("/") + url_for("patient.copy", token=token)
     return {"url": url, "qr": qr_code(url), "minutes": minutes}
 
 

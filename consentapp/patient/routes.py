@@ -58,20 +58,19 @@ def start():
 
 
 def start_over():
+    """"Start over" (and "Hide the code"): the next patient finds nothing of this one."""
     form = ContinueForm()
     if form.validate_on_submit():
-        kiosk.discard_draft()
-    return steps.clearing_site_data(redirect(url_for(".welcome")))
+        kiosk.end_patient_turn()
+    return kiosk.clearing_site_data(redirect(url_for(".welcome")))
 
 
 def timed_out():
     """The inactivity script's reset: wipe the draft and show the welcome screen."""
     form = ContinueForm()
-    if form.validate_on_submit():
-        kiosk.forget_finished()
-        if kiosk.discard_draft():
-            flash(str(TIMED_OUT_MESSAGE))
-    return steps.clearing_site_data(redirect(url_for(".welcome")))
+    if form.validate_on_submit() and kiosk.end_patient_turn():
+        flash(str(TIMED_OUT_MESSAGE))
+    return kiosk.clearing_site_data(redirect(url_for(".welcome")))
 
 
 def still_here():

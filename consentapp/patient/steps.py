@@ -8,7 +8,7 @@ definition edited mid-journey never changes what this patient is shown.
 
 from datetime import date
 
-from flask import abort, current_app, make_response, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -54,16 +54,7 @@ from .forms import (
     teach_back_form,
 )
 
-# Sent with every response that ends a patient's turn: the browser drops its cache and any
-# storage of this site, so Back and the next patient find nothing. Not "cookies": the
-# session cookie also carries the CSRF secret the welcome screen needs next.
-CLEAR_SITE_DATA = '"cache", "storage"'
-
-
-def clearing_site_data(response):
-    response = make_response(response)
-    response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
-    return response
+clearing_site_data = kiosk.clearing_site_data
 
 
 def show(draft: PatientDraft, definition: Definition, key: str):

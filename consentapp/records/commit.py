@@ -31,6 +31,7 @@ from ..procedures import consents
 from ..procedures.care import tells_patient_to_call
 from ..procedures.eligibility import age_on, evaluate, hidden_answers
 from ..procedures.schema import Definition
+from .content import content_details
 from .events import append_event, canonical_json
 from .search import search_key
 from .signature import Signature
@@ -241,7 +242,10 @@ def commit_record(definition: Definition, submission: Submission) -> ConsentReco
             record.id,
             EventKind.SIGNED if signed else EventKind.SCREENED_OUT,
             Actor.PATIENT,
-            {"outcome": eligibility.outcome, "address": submission.address},
+            # The record's content hash (records/content.py): from here on the row cannot
+            # change without audit check, rendering and verify noticing.
+            {"outcome": eligibility.outcome, "address": submission.address,
+             **content_details(record)},
             at=now,
         )
         add_listing(record)

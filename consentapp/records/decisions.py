@@ -13,6 +13,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import ConsentRecord, EventKind, PhotoKind, RecordEvent, RecordStatus, RenderJob
 from .events import append_event, hold_chain_head
+from .integrity import RecordChanged, ensure_intact
 from .jobs import after_commit
 from .signature import Signature
 from .status import set_status, status_after
@@ -62,6 +63,16 @@ def _require_open(record: ConsentRecord, doing: str) -> None:
         raise DecisionRefused(f"Consent was withdrawn, so this record cannot be {doing}.")
 
 
+def refusal_for_changed(changed: RecordChanged) -> str:
+    """What staff read when a record no longer matches its chain (no patient data in it)."""
+    return (
+        "This record's stored content no longer matches what was signed "
+        f"({changed.reason}), so nothing was added to it and no PDF was made. Its earlier PDF "
+        "versions still show what was signed. Ask the administrator to run "
+        "`flask --app wsgi audit check` and restore the database from a backup."
+    )
+
+
 def _record(
     record: ConsentRecord, kind: str, actor: StaffActor, details: dict, check: Callable[[], None]
 ) -> RecordEvent:
@@ -73,6 +84,11 @@ def _record(
     is derived from every event, the other decision's included.
     """
     check()  # the usual refusal, before taking any lock
+    # A decision on a forged record would be rendered and sealed with it: refuse first.
+    try:
+        ensure_intact(record)
+    except RecordChanged as changed:
+        raise DecisionRefused(refusal_for_changed(changed)) from None
     record_id = record.id
     hold_chain_head()
     db.session.expire(record, ["events"])

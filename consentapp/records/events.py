@@ -143,11 +143,16 @@ def append_event(
     return event
 
 
+MAX_PROBLEMS = 200  # a chain rewritten wholesale would otherwise print every event
+
+
 @dataclass(frozen=True)
 class ChainReport:
-    checked: int
+    checked: int  # events that check out before the first break (all of them when intact)
     broken_event_id: int | None = None
-    problem: str | None = None
+    problem: str | None = None  # the first break
+    problems: tuple[str, ...] = ()  # every break, the first one first
+    total: int = 0  # events walked
 
     @property
     def intact(self) -> bool:
@@ -155,9 +160,14 @@ class ChainReport:
 
 
 def check_chain(batch_size: int = 1000) -> ChainReport:
-    """Walk every event in order; report the first one whose hash or link does not hold."""
+    """Walk every event in order; report each one whose hash or link does not hold.
+
+    After a break the walk goes on from the stored hash, so an edited event and a deleted
+    one further on are both named, each once.
+    """
     expected_prev = GENESIS_HASH
-    checked = 0
+    problems: list[tuple[int | None, str]] = []
+    checked = total = 0
     last_id: int | None = None
     after = 0
     while True:
@@ -169,18 +179,19 @@ def check_chain(batch_size: int = 1000) -> ChainReport:
             break
         for event in batch:
             if event.prev_hash != expected_prev:
-                return ChainReport(
-                    checked, event.id,
+                problems.append((
+                    event.id,
                     f"event {event.id} ({event.kind}) does not follow the event before it: "
                     "an earlier event was deleted or its hash was changed",
-                )
-            if _hash_of(event) != event.hash:
-                return ChainReport(
-                    checked, event.id,
-                    f"event {event.id} ({event.kind}) was changed after it was written",
-                )
+                ))
+            elif _hash_of(event) != event.hash:
+                problems.append((
+                    event.id, f"event {event.id} ({event.kind}) was changed after it was written"
+                ))
+            elif not problems:
+                checked += 1
             expected_prev = event.hash
-            checked += 1
+            total += 1
             last_id = event.id
         after = batch[-1].id
         db.session.expunge_all()  # a long history need not sit in memory
@@ -188,16 +199,17 @@ def check_chain(batch_size: int = 1000) -> ChainReport:
     count = db.session.scalar(select(func.count()).select_from(RecordEvent))
     if head is None:
         if count:
-            return ChainReport(checked, None, "the chain head is missing")
-        return ChainReport(checked)
-    if head.last_hash != expected_prev or head.last_event_id != last_id:
-        return ChainReport(
-            checked, head.last_event_id,
+            problems.append((None, "the chain head is missing"))
+    elif head.last_hash != expected_prev or head.last_event_id != last_id:
+        problems.append((
+            head.last_event_id,
             f"the newest event (id {head.last_event_id}) is missing: it was deleted",
-        )
-    if head.event_count != count:
-        return ChainReport(
-            checked, None,
-            f"{head.event_count} events were appended but {count} remain",
-        )
-    return ChainReport(checked)
+        ))
+    elif head.event_count != count:
+        problems.append((None, f"{head.event_count} events were appended but {count} remain"))
+    if not problems:
+        return ChainReport(checked, total=total)
+    shown = [text for _, text in problems[:MAX_PROBLEMS]]
+    if len(problems) > MAX_PROBLEMS:
+        shown.append(f"... and {len(problems) - MAX_PROBLEMS} more breaks")
+    return ChainReport(checked, problems[0][0], problems[0][1], tuple(shown), total)

@@ -48,6 +48,7 @@ from ..models import (
 from ..settings import RenderMode
 from .document import document_for
 from .events import append_event, events_of, hold_chain_head
+from .integrity import RecordChanged, ensure_intact
 from .render import RENDERER, render_pdf
 from .seal import seal_for_app
 from .verification import code_for, remember_code
@@ -57,6 +58,10 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 _HOUSEKEEPING = "consent_housekeeping"
 _THREAD = "consent_render_worker"
+
+
+# How a job's last_error starts when its record was refused (records/integrity.py).
+REFUSED = "refused: "
 
 
 def without_messages(exc: BaseException) -> str:
@@ -101,7 +106,9 @@ def render_and_store(record: ConsentRecord, held: Claim | None = None) -> Record
     """Render and seal the record's next PDF version; store it with its SHA-256 (commits).
 
     The PDF shows the events the record has now; its pdf_rendered event names the last of
-    them, so the same text can be rendered again later (document.rebuild_document).
+    them, so the same text can be rendered again later (document.rebuild_document). A record
+    that no longer matches its chain is refused (RecordChanged) before anything is rendered:
+    a forged row is never sealed.
 
     Versions are numbered in the order of the events they show: the number is taken under
     the event chain's lock (so nothing else is appended or stored meanwhile), and a render
@@ -111,6 +118,7 @@ def render_and_store(record: ConsentRecord, held: Claim | None = None) -> Record
     event of the record up to N. With `held`, a claim, only that claim's holder stores, and
     its job is done in the same transaction.
     """
+    ensure_intact(record)
     events = events_of(record.id)
     through = events[-1].id if events else None
     code = code_for(record.id)
@@ -263,12 +271,41 @@ def _release(held: Claim, exc: Exception) -> None:
     db.session.commit()
 
 
+def _refuse(held: Claim, refusal: RecordChanged) -> None:
+    """A record that no longer matches its chain: fail the job for good, and say why.
+
+    Not retried (nothing will make the forged row match again); `records rerender` tries
+    again and is refused again until the database is restored. The reason names what
+    changed, never a patient's data, so it goes into the job, an event and the log.
+    """
+    db.session.rollback()
+    log.error("Refused to render the PDF of record %s: %s", refusal.record_id, refusal.reason)
+    refused = db.session.execute(
+        update(RenderJob).where(_holding(held)).values(
+            status=JobStatus.FAILED, finished_at=utcnow(),
+            last_error=f"{REFUSED}{refusal.reason}"[:200], claimed_by=None,
+            lease_expires_at=None,
+        )
+    ).rowcount
+    if refused:
+        append_event(held.record_id, EventKind.PDF_RENDER_REFUSED, Actor.SYSTEM, {
+            "reason": refusal.reason,
+            "meaning": "Nothing was rendered or sealed: the stored record no longer matches "
+            "what was signed. Run `flask --app wsgi audit check` and restore the database "
+            "from a backup.",
+        })
+    db.session.commit()
+
+
 def run_claim(held: Claim) -> bool:
     """Render a job this worker holds; True when its PDF was stored."""
     record = db.session.get(ConsentRecord, held.record_id)
     try:
         with LeaseKeeper(current_app._get_current_object(), held):
             return render_and_store(record, held) is not None
+    except RecordChanged as refusal:
+        _refuse(held, refusal)
+        return False
     except LostClaim:
         log.warning("Render job %s was taken over by another worker", held.job_id)
         return False
@@ -358,6 +395,15 @@ def queue_owed() -> Owed:
         db.session.add(RenderJob(record_id=record_id))
     db.session.commit()
     return Owed(retried=retried, queued=len(orphans))
+
+
+def refused_record_ids() -> list[str]:
+    """Records whose render was refused because they no longer match their chain."""
+    return sorted(set(db.session.scalars(
+        select(RenderJob.record_id).where(
+            RenderJob.status == JobStatus.FAILED, RenderJob.last_error.startswith(REFUSED)
+        )
+    )))
 
 
 def not_done_count() -> int:

@@ -28,6 +28,8 @@ EVENT_MEANINGS = {
     EventKind.PRINTED: "PDF opened for printing",
     EventKind.EXPORTED: "Record exported",
     EventKind.PATIENT_COPY_DOWNLOADED: "Patient downloaded their copy",
+    EventKind.PDF_RENDER_REFUSED: "PDF refused: the stored record no longer matched its hash",
+    EventKind.CONTENT_HASH_RECORDED: "Content hash recorded (a record kept before hashes were)",
 }
 
 # The staff decisions a PDF version reports, with the heading each gets.

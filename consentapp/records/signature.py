@@ -22,6 +22,8 @@ MIN_INK_FRACTION = 0.2  # and its lines are at least 20% of the width long in al
 # One straight stroke has exactly as much ink as it spans (1.0); a shaky one a little more;
 # even a shallow 45-degree zig-zag has 1.41, handwriting 3 and up.
 MIN_INK_PER_EXTENT = 1.25
+# What the pad sends per point, generously: "[699.5,219.5]," is 14 characters.
+MAX_CHARACTERS_PER_POINT = 32
 UNREADABLE = N_("We could not read the signature. Please press Clear and sign again.")
 TOO_LONG = N_("That signature is too long. Please press Clear and sign again.")
 TOO_SMALL = N_("That signature is too small. Please sign across the box.")
@@ -78,6 +80,8 @@ def parse(raw: str | None, max_points: int) -> Signature:
     """Check what the signature pad posted; raise SignatureError with a patient-facing message."""
     if not raw or not raw.strip():
         raise SignatureError(EMPTY)
+    if len(raw) > max_points * MAX_CHARACTERS_PER_POINT + 1000:
+        raise SignatureError(TOO_LONG)  # refused before parsing: it cannot be a drawing
     try:
         data = json.loads(raw)
         width, height = int(data["width"]), int(data["height"])
@@ -99,7 +103,8 @@ def parse(raw: str | None, max_points: int) -> Signature:
                 cleaned.append(tuple(points))
     except SignatureError:
         raise
-    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+    # RecursionError: JSON nested thousands deep, which no pad sends.
+    except (ValueError, TypeError, KeyError, OverflowError, RecursionError) as exc:
         raise SignatureError(UNREADABLE) from exc
     if not (50 <= width <= 4000 and 30 <= height <= 3000):
         raise SignatureError(UNREADABLE)

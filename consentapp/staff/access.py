@@ -78,7 +78,9 @@ def require_sign_in():
         if endpoint == "staff.records" and request.method == "GET" and not request.args:
             # /staff/ itself shows the sign-in form rather than bouncing to another URL.
             return render_template("staff/login.html", form=LoginForm(), error=None)
-        return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
+        # The path only: a query string may hold what was searched for (no patient data in
+        # URLs), and a saved search belongs to the session that is over anyway.
+        return redirect(url_for("staff.login", next=request.path))
     if endpoint in PUBLIC_ENDPOINTS:
         return None
     if current_user.must_change_password and endpoint not in PASSWORD_CHANGE_ENDPOINTS:

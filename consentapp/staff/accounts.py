@@ -24,6 +24,18 @@ def normalise_email(email: str) -> str:
     return email
 
 
+def sign_in_email(typed: str) -> str:
+    """The email a sign-in looks its account up by, from what the form kept of what was
+    typed (BaseForm has stripped control characters and spaces): the rate limits key on this
+    same value, so every spelling that can reach an account counts against that account."""
+    return typed.lower()
+
+
+def find_for_sign_in(email: str) -> StaffUser | None:
+    """The account whose email is exactly `email` (a sign_in_email()), if any."""
+    return db.session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email))
+
+
 def find(email: str) -> StaffUser | None:
     return db.session.scalar(
         select(StaffUser).where(func.lower(StaffUser.email) == email.strip().lower())

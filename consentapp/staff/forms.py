@@ -1,5 +1,9 @@
-"""The staff side's forms. Filter forms are read from the query string (no CSRF: they change
-nothing); every form that changes something is a CSRF-protected POST."""
+"""The staff side's forms. The audit filter is read from the query string (no CSRF: it
+changes nothing, and holds no patient data); the dashboard's search is posted, since it
+holds names and birth dates (staff/saved_search.py); every form that changes something is a
+CSRF-protected POST."""
+
+from datetime import date
 
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -13,7 +17,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, DateRange, EqualTo, InputRequired, Length, Optional
 
 from ..i18n import SUPPORTED, language_label
 from ..models import EventKind
@@ -36,6 +40,18 @@ class QueryForm(BaseForm):
         csrf = False
 
 
+# Dates a person means. Far outside them a day's start in the clinic's time zone is past
+# what Python's dates (and the databases) hold: 9999-12-31 plus a day, or 0001-01-01 east of
+# UTC, overflowed into a 500.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+
+
+def sensible_date() -> DateRange:
+    return DateRange(min=FIRST_DAY, max=LAST_DAY, message=(
+        f"Please enter a date between {FIRST_DAY.year} and {LAST_DAY.year}."
+    ))
+
+
 def _check_date_range(form, start, end) -> bool:
     if start.data and end.data and start.data > end.data:
         end.errors.append("The end date must be on or after the start date.")
@@ -43,11 +59,13 @@ def _check_date_range(form, start, end) -> bool:
     return True
 
 
-class DashboardFilterForm(QueryForm):
+class DashboardFilterForm(BaseForm):
+    """Posted (CSRF-protected like every post), then kept as a saved search."""
+
     q = StringField("Patient name", validators=[Optional(), Length(max=200)])
-    dob = DateField("Date of birth", validators=[Optional()])
-    date_from = DateField("Completed from", validators=[Optional()])
-    date_to = DateField("Completed to", validators=[Optional()])
+    dob = DateField("Date of birth", validators=[Optional(), sensible_date()])
+    date_from = DateField("Completed from", validators=[Optional(), sensible_date()])
+    date_to = DateField("Completed to", validators=[Optional(), sensible_date()])
     procedure = SelectField("Procedure", validators=[Optional()], validate_choice=False)
     status = SelectField(
         "Status", choices=choices([("", "Any status"), *STATUS_LABELS.items()]),
@@ -65,8 +83,8 @@ class DashboardFilterForm(QueryForm):
 class AuditFilterForm(QueryForm):
     who = SelectField("Who", validators=[Optional()], validate_choice=False)
     kind = SelectField("What", validators=[Optional()], validate_choice=False)
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
+    date_from = DateField("From", validators=[Optional(), sensible_date()])
+    date_to = DateField("To", validators=[Optional(), sensible_date()])
 
     def validate(self, extra_validators=None) -> bool:
         return super().validate(extra_validators) & _check_date_range(

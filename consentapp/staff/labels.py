@@ -43,6 +43,8 @@ EVENT_LABELS = {
     EventKind.PRINTED: "PDF opened for printing",
     EventKind.EXPORTED: "Exported (FHIR)",
     EventKind.PATIENT_COPY_DOWNLOADED: "Patient downloaded their copy",
+    EventKind.PDF_RENDER_REFUSED: "PDF refused: record changed outside the app",
+    EventKind.CONTENT_HASH_RECORDED: "Content hash recorded by a migration",
 }
 
 SORT_LABELS = {

@@ -1,7 +1,8 @@
 """The staff side's URL map: every staff page, the view that shows it and the job it serves.
 
 Every view is deny-by-default (access.py): the gate refuses any endpoint whose view has no
-@requires(permission) its role holds, except the sign-in page.
+@requires(permission) its role holds, except the sign-in page. `<id:...>` is a number an id
+column can hold (database.DatabaseId): a bigger one is a 404, not a database error.
 """
 
 from flask import Blueprint
@@ -32,12 +33,13 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/session/extend", view_func=account.session_extend, methods=POST)
     # Finding records, and handing the tablet to a patient.
     bp.add_url_rule("/", view_func=dashboard.records, methods=GET)
+    bp.add_url_rule("/search", view_func=dashboard.search_records, methods=POST)
     bp.add_url_rule("/records.csv", view_func=export.records_csv, methods=GET)
     bp.add_url_rule("/hand-over", view_func=handover.hand_over, methods=POST)
     # One record: its page and its PDFs.
     bp.add_url_rule("/records/<record_id>", view_func=records.record, methods=GET)
     bp.add_url_rule("/records/<record_id>/pdf", view_func=records.download_pdf, methods=GET)
-    bp.add_url_rule("/records/<record_id>/pdf/<int:version>", view_func=records.download_pdf,
+    bp.add_url_rule("/records/<record_id>/pdf/<id:version>", view_func=records.download_pdf,
                     methods=GET)
     bp.add_url_rule("/records/<record_id>/print", view_func=records.print_pdf, methods=GET)
     bp.add_url_rule("/records/<record_id>/aftercare", view_func=records.aftercare_sheet,
@@ -57,12 +59,12 @@ def register(bp: Blueprint) -> None:
     # Administration.
     bp.add_url_rule("/admin/staff", view_func=admin.staff_list, methods=GET)
     bp.add_url_rule("/admin/staff/new", view_func=admin.staff_new, methods=GET_POST)
-    bp.add_url_rule("/admin/staff/<int:user_id>", view_func=admin.staff_edit, methods=GET_POST)
-    bp.add_url_rule("/admin/staff/<int:user_id>/deactivate", view_func=admin.staff_deactivate,
+    bp.add_url_rule("/admin/staff/<id:user_id>", view_func=admin.staff_edit, methods=GET_POST)
+    bp.add_url_rule("/admin/staff/<id:user_id>/deactivate", view_func=admin.staff_deactivate,
                     methods=POST)
-    bp.add_url_rule("/admin/staff/<int:user_id>/reactivate", view_func=admin.staff_reactivate,
+    bp.add_url_rule("/admin/staff/<id:user_id>/reactivate", view_func=admin.staff_reactivate,
                     methods=POST)
-    bp.add_url_rule("/admin/staff/<int:user_id>/reset-password",
+    bp.add_url_rule("/admin/staff/<id:user_id>/reset-password",
                     view_func=admin.staff_reset_password, methods=POST)
     bp.add_url_rule("/admin/settings", view_func=admin.settings, methods=GET)
     bp.add_url_rule("/admin/audit", view_func=audit.audit_log, methods=GET)

@@ -68,6 +68,12 @@ def _row() -> StaffSession | None:
     )
 
 
+def current_session_id() -> int | None:
+    """The id of this request's live staff session row (what saved searches belong to)."""
+    row = _row()
+    return row.id if row is not None and row.ended_at is None else None
+
+
 def _end(row: StaffSession, reason: str) -> None:
     row.ended_at = utcnow()
     row.end_reason = reason

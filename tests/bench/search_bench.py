@@ -141,6 +141,18 @@ def _sign_in(client) -> None:
     assert response.status_code == 302, "the benchmark clinician could not sign in"
 
 
+def _results_address(client, args: dict) -> str:
+    """Where the dashboard shows this search: a name, birth date or date is kept on the
+    server and the address holds its id (an address with them in it moves there)."""
+    from urllib.parse import urlencode
+
+    response = client.get("/staff/", query_string=args)
+    if response.status_code == 302:
+        return response.headers["Location"]
+    assert response.status_code == 200
+    return "/staff/?" + urlencode(args)
+
+
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(int(round(share * (len(ordered) - 1))), len(ordered) - 1)]
@@ -166,11 +178,12 @@ def run(count: int, repeat: int) -> dict:
         _sign_in(client)
         results, every = {}, []
         for name, args in SCENARIOS:
-            client.get("/staff/", query_string=args)  # warm the caches once
+            address = _results_address(client, args)
+            client.get(address)  # warm the caches once
             timings = []
             for _ in range(repeat):
                 started = time.perf_counter()
-                response = client.get("/staff/", query_string=args)
+                response = client.get(address)
                 timings.append((time.perf_counter() - started) * 1000)
                 assert response.status_code == 200
             total = re.search(r'role="status">([\d,]+) records?', response.text)

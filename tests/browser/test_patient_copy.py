@@ -18,6 +18,11 @@ from .patient import TabletPatient, draw_signature_with_touch
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "TRUSTED_HOSTS": ["127.0.0.1"]}  # the address the tablet uses
+
+
 def read_qr_code(png: bytes) -> str:
     (found,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
     return found.text

@@ -71,6 +71,7 @@ def test_dashboard_search_and_a_record_page(app, server_url, desktop, screenshot
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Zoë O'Brien-Núñez")
     expect(page.get_by_label("Patient name")).to_have_value("nunez")
+    assert "nunez" not in page.url  # the search was posted and kept on the server
     screenshot(page, "11-staff-dashboard-search")
 
     rows.first.get_by_role("link").click()

@@ -64,6 +64,8 @@ class Cluster:
             "PDF_RENDER_MODE": render_mode,
             "PDF_RENDER_LEASE_SECONDS": str(lease_seconds),
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+            # Where the patient's phone reaches the app: the finish screen's copy link needs it.
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}",
             "GUNICORN_WORKERS": str(gunicorn_workers),
             "RATELIMIT_STORAGE_URI": "memory://",
             "CHAOS_DIR": str(self.workdir),

@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterator
 from datetime import timedelta
 
-from flask import Response, current_app, render_template, request, stream_with_context
+from flask import Response, abort, current_app, render_template, request, stream_with_context
 from sqlalchemy import Select, select
 from sqlalchemy.orm import contains_eager
 
@@ -21,6 +21,7 @@ from ..access import requires
 from ..csv_stream import stream_csv
 from ..forms import AuditFilterForm
 from ..labels import EVENT_LABELS
+from .dashboard import page_number
 
 PAGE_SIZE = 100
 RECENT_EXPORTS = 20
@@ -77,7 +78,7 @@ def summary(event: RecordEvent) -> str:
 @requires("audit")
 def audit_log():
     form = _form()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     events = db.session.scalars(
         _query(form).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
     ).all()
@@ -112,7 +113,10 @@ def _csv_rows(query: Select) -> Iterator[list]:
 
 @requires("audit")
 def audit_csv():
-    query = _query(_form())
+    form = _form()
+    if not form.validate():  # never "everything" in place of a filter that was refused
+        abort(400, "The filters are not valid: correct them on the audit page, then export.")
+    query = _query(form)
     return Response(
         stream_with_context(stream_csv(CSV_COLUMNS, _csv_rows(query))),
         mimetype="text/csv",

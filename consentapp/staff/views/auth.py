@@ -1,16 +1,21 @@
-"""Staff sign-in and sign-out, throttled per account and per address."""
+"""Staff sign-in and sign-out, throttled per account and per address.
 
+Every failed sign-in counts against the account and against the client's address, in the
+store every process shares (consentapp/rate_limits.py): the attempt is counted before the
+password is checked and given back when it was right, so five failures lock an account
+however many guesses arrive at once, on whichever worker. The account's key is the very
+value the account is looked up by (accounts.sign_in_email), so no spelling of an address
+(capitals, spaces, a control character the form strips) is a fresh key for the same account.
+"""
+
+import re
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_limiter.util import get_remote_address
-from sqlalchemy import func, select
 
-from ... import kiosk
-from ...extensions import db, limiter
-from ...models import StaffUser
+from ... import kiosk, rate_limits
 from ...webforms import ContinueForm
-from .. import sessions
+from .. import accounts, sessions
 from ..access import requires
 from ..forms import LoginForm
 from ..passwords import verify_password
@@ -19,44 +24,47 @@ THROTTLED = (
     "Too many failed sign-in attempts. For safety, signing in {who} is paused for a while. "
     "Please wait 15 minutes and try again, or ask an administrator to reset your password."
 )
+WHO = {"account": "to this account", "address": "from this computer"}
+# A path of the staff pages and nothing else: no scheme, host, query, backslash, space or
+# control character (a CR or LF in a Location header was a 500).
+_STAFF_PATH = re.compile(r"/staff/[A-Za-z0-9._~/-]*")
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths under /staff/ may be a redirect target after sign-in."""
+    """Only a same-site path under /staff/ may be a redirect target after sign-in; a query is
+    dropped (access.require_sign_in never puts one there: it could carry patient data)."""
     if target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and parts.path.startswith("/staff/"):
-            return target
+        if (not parts.scheme and not parts.netloc and not parts.path.startswith("//")
+                and _STAFF_PATH.fullmatch(parts.path)):
+            return parts.path
     return url_for("staff.records")
 
 
-def _account_key() -> str:
-    return "account:" + request.form.get("email", "").strip().lower()[:254]
+def _reserve_attempt(email: str) -> rate_limits.Reservation:
+    """One entry in each sign-in limit for this attempt, or the limit that is full."""
+    config = current_app.config
+    return rate_limits.reserve([
+        ("address", config["STAFF_LOGIN_LIMIT_PER_ADDRESS"],
+         f"staff-sign-in/address/{request.remote_addr or ''}"),
+        ("account", config["STAFF_LOGIN_LIMIT_PER_ACCOUNT"], f"staff-sign-in/account/{email}"),
+    ])
 
 
-def _failed(response) -> bool:
-    # A successful sign-in redirects; only failures count towards the limits.
-    return response.status_code != 302
-
-
-@limiter.limit(
-    lambda: current_app.config["STAFF_LOGIN_LIMIT_PER_ACCOUNT"], key_func=_account_key,
-    methods=["POST"], deduct_when=_failed, error_message=THROTTLED.format(who="to this account"),
-)
-@limiter.limit(
-    lambda: current_app.config["STAFF_LOGIN_LIMIT_PER_ADDRESS"], key_func=get_remote_address,
-    methods=["POST"], deduct_when=_failed,
-    error_message=THROTTLED.format(who="from this computer"),
-)
 def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        email = form.email.data.lower()
-        user = db.session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email))
+        email = accounts.sign_in_email(form.email.data)
+        attempt = _reserve_attempt(email)
+        if attempt.refused:
+            return render_template("staff/login.html", form=form, error=None,
+                                   throttled=THROTTLED.format(who=WHO[attempt.refused])), 429
+        user = accounts.find_for_sign_in(email)
         if verify_password(user.password_hash if user else None, form.password.data) and (
             user is not None and user.active
         ):
+            attempt.give_back()  # only failures count towards the limits
             kiosk.leave_patient_mode()
             sessions.begin(user)
             if user.must_change_password:
@@ -79,4 +87,5 @@ def logout():
     if ContinueForm().validate_on_submit():
         sessions.sign_out()
         flash("You are signed out.")
-    return redirect(url_for("staff.login"))
+    # Whatever staff pages this browser kept (a shared desktop, or the tablet itself) go.
+    return kiosk.clearing_site_data(redirect(url_for("staff.login")))

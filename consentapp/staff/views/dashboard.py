@@ -1,18 +1,37 @@
 """The staff dashboard (/staff/): find records by name, birth date, dates, procedure and
-status; counts per status; sorting and pages; the clinician's review queue on top."""
+status; counts per status; sorting and pages; the clinician's review queue on top.
 
-from flask import current_app, render_template, request
+The search is posted and kept on the server (staff/saved_search.py): the page's address
+holds an opaque search id, never what was typed."""
+
+from dataclasses import dataclass, field
+
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from ...models import StaffRole
 from ...procedures import catalog
 from ...procedures.eligibility import stored_reasons
 from ...records.search import RecordFilters, Sort, review_queue, search, waiting_for_review
 from ...webforms import choices
+from .. import saved_search
 from ..access import requires
 from ..forms import DashboardFilterForm, HandOverForm
 
 REVIEW_QUEUE_SIZE = 10
+# Past this a page number is not a page of any clinic's records (and past 2**63 it is not a
+# number any database takes): 404, not an error from the database.
+MAX_PAGE = 1_000_000
+
+
+def page_number() -> int:
+    """The `page` of the query string: 1 when it is missing or not a number."""
+    raw = request.args.get("page", "1")
+    number = int(raw) if raw.isascii() and raw.isdigit() else 1
+    if number > MAX_PAGE:
+        abort(404)
+    return max(number, 1)
 
 
 def clinician_notes(outcome_reasons: list[dict] | None) -> list[str]:
@@ -43,24 +62,53 @@ def _filters(form: DashboardFilterForm) -> RecordFilters:
     )
 
 
-def current_search() -> tuple[DashboardFilterForm, RecordFilters, list[tuple[str, str]]]:
-    """The dashboard's search as the query string gives it: the form, the filters it makes
-    (none when the form is not valid) and the procedures to choose from."""
-    form = DashboardFilterForm(formdata=request.args)
+@dataclass
+class Search:
+    """The dashboard's search as this request gives it."""
+
+    form: DashboardFilterForm
+    filters: RecordFilters
+    procedures: list[tuple[str, str]]
+    kept: dict[str, str] = field(default_factory=dict)  # what the tabs and pages link with
+    expired: bool = False  # a search id that is not (or no longer) this session's
+
+
+def _form(formdata=None) -> tuple[DashboardFilterForm, list[tuple[str, str]]]:
+    """The filter form from `formdata` (None: the posted form, CSRF checked)."""
+    form = (DashboardFilterForm() if formdata is None
+            else DashboardFilterForm(formdata=formdata, meta={"csrf": False}))
     procedures = procedure_choices()
     form.procedure.choices = choices([("", "Any procedure"), *procedures])
+    return form, procedures
+
+
+def _search_from(form: DashboardFilterForm, procedures, **extra) -> Search:
     filters = _filters(form) if form.validate() else RecordFilters()
     if filters.procedure and filters.procedure not in dict(procedures):
         filters = RecordFilters(**{**filters.__dict__, "procedure": ""})
-    return form, filters, procedures
+    return Search(form, filters, procedures, **extra)
 
 
-@requires("view_records")
-def records():
-    form, filters, procedures = current_search()
+def current_search() -> Search:
+    """The saved search this address names, with the status and sort the address gives."""
+    args = request.args
+    search_id = args.get("search", "")
+    typed = saved_search.load(search_id) if search_id else {}
+    expired = typed is None
+    data = MultiDict({**(typed or {}), **{name: args[name] for name in
+                                          saved_search.URL_FIELDS if name in args}})
+    form, procedures = _form(data)
+    kept = {name: args[name] for name in ("sort",) if name in args}
+    if search_id and not expired:
+        kept["search"] = search_id
+    return _search_from(form, procedures, kept=kept, expired=expired)
+
+
+def _page(found: Search, *, status_code: int = 200):
+    form, filters = found.form, found.filters
     result = search(
         filters,
-        page=request.args.get("page", 1, type=int) or 1,
+        page=page_number(),
         page_size=current_app.config["STAFF_PAGE_SIZE"],
         tz_name=current_app.config["CLINIC_TIMEZONE"],
     )
@@ -69,18 +117,41 @@ def records():
         queue = review_queue(REVIEW_QUEUE_SIZE)
         waiting = waiting_for_review()
     hand_over = HandOverForm()
-    hand_over.procedure.choices = choices(procedures)
-    # The query string without the page and status, for the status tabs and the pager.
-    kept = {key: value for key, value in request.args.items() if key not in ("page", "status")}
+    hand_over.procedure.choices = choices(found.procedures)
     return render_template(
         "staff/records.html",
         form=form,
         result=result,
-        filtered=any(request.args.get(key) for key in ("q", "dob", "date_from", "date_to",
-                                                        "procedure", "status")),
-        kept=kept,
+        filtered=any((form[name].raw_data or [""])[0] for name in (
+            "q", "dob", "date_from", "date_to", "procedure", "status")),
+        kept=found.kept,
+        expired=found.expired,
         queue=queue,
         queue_notes={record.id: clinician_notes(record.outcome_reasons) for record, _ in queue},
         waiting=waiting,
         hand_over=hand_over,
-    )
+    ), status_code
+
+
+@requires("view_records")
+def records():
+    if any(name in request.args for name in saved_search.PATIENT_FIELDS):
+        # An address with the filters in it (typed by hand, or kept from before searches
+        # were posted): save them and move to the clean address, or explain what is wrong.
+        form, procedures = _form(request.args)
+        if form.validate():
+            page = {"page": request.args["page"]} if "page" in request.args else {}
+            return redirect(url_for("staff.records", search=saved_search.save(request.args),
+                                    **page))
+        return _page(_search_from(form, procedures))
+    return _page(current_search())
+
+
+@requires("view_records")
+def search_records():
+    """The search form: saved on the server, then the results at an address without it."""
+    form, procedures = _form()
+    if form.validate_on_submit():
+        return redirect(url_for("staff.records", search=saved_search.save(request.form)))
+    # What was typed stays in the form, with the message beside the field.
+    return _page(_search_from(form, procedures))

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import date
 
-from flask import Response, current_app, request, stream_with_context
+from flask import Response, abort, current_app, request, stream_with_context
 from flask_login import current_user
 from sqlalchemy import Select, insert
 
@@ -18,6 +18,7 @@ from ...clinic_time import clinic_time
 from ...extensions import db
 from ...models import RecordListExport, utcnow
 from ...records.search import RecordFilters, all_matching, count_matching
+from .. import saved_search
 from ..access import requires
 from ..csv_stream import stream_csv
 from ..labels import OUTCOME_LABELS, STATUS_LABELS
@@ -48,7 +49,14 @@ def _as_json(filters: RecordFilters) -> dict:
 
 @requires("export_records")
 def records_csv():
-    _form, filters, _procedures = current_search()
+    # Only a saved search (its id) says what to export: filters in the address would put
+    # names in it, and an export of everything by mistake is worse than a clear refusal.
+    if any(name in request.args for name in saved_search.PATIENT_FIELDS):
+        abort(400, "Search on the dashboard first, then download that search as CSV.")
+    found = current_search()
+    if found.expired or not found.form.validate():
+        abort(404)
+    filters = found.filters
     tz_name = current_app.config["CLINIC_TIMEZONE"]
     exported = {
         "actor": current_user.email,

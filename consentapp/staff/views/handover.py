@@ -24,4 +24,5 @@ def hand_over():
         flash("Please choose a procedure, then press “Start a patient on this tablet”.")
         return redirect(url_for("staff.records"))
     sessions.sign_out(SessionEnd.HANDED_OVER)
-    return kiosk.enter_patient_mode(item)
+    # The staff pages this browser kept go before the patient holds it.
+    return kiosk.clearing_site_data(kiosk.enter_patient_mode(item))

@@ -19,6 +19,7 @@ from ...records.decisions import COUNTERSIGN_STATEMENT, current_status
 from ...records.document import photo_consents, record_age
 from ...records.events import append_event
 from ...records.fhir import build_bundle
+from ...records.integrity import record_problems
 from ...records.jobs import pending_job_for
 from ..access import requires
 from ..forms import CountersignForm, ReviewForm, WithdrawalForm
@@ -82,6 +83,8 @@ def render_record(item: ConsentRecord, *, status_code: int = 200, refusal: str |
         signature_error=signature_error,
         withdrawal_form=withdrawal_form or WithdrawalForm(),
         photos=photo_consents(item, events, current_app.config["CLINIC_TIMEZONE"]),
+        # Shown above everything: staff must not decide on a record that was forged.
+        integrity_problems=record_problems(item),
     )
     return page, status_code
 

@@ -9,7 +9,7 @@ from ...extensions import csrf, db
 from ...models import ConsentRecord, EventKind
 from ...records.events import append_event
 from ...records.verification import record_id_for
-from ...records.verify import Verdict, verify
+from ...records.verify import Verdict, verify, verify_all
 from ..access import requires
 from ..forms import VerifyPdfForm
 
@@ -44,7 +44,9 @@ def verify_pdf():
         # The same friendly "page had expired" answer as every other form.
         raise CSRFError(form.csrf_token.errors[0])
     if submitted:
-        result = verify(_app(), form.pdf.data.read())
+        # The upload's own stream (a temporary file past 500 KB): hashed in chunks, read
+        # whole only when it is small enough to be checked at all (records/verify.py).
+        result = verify(_app(), form.pdf.data.stream)
     # Like every other form here: a missing file is answered on the same screen, status 200.
     status = 413 if too_large else 200
     return render_template(
@@ -69,7 +71,8 @@ def verify_record(code: str):
         },
     )
     db.session.commit()
-    checks = [(pdf, verify(_app(), pdf.content)) for pdf in reversed(record.pdfs)]
+    pdfs = list(reversed(record.pdfs))
+    checks = list(zip(pdfs, verify_all(_app(), [pdf.content for pdf in pdfs]), strict=True))
     return render_template(
         "staff/verify_record.html", record=record, code=code, checks=checks,
         form=VerifyPdfForm(formdata=None), styles=VERDICT_STYLES,
