@@ -10,7 +10,7 @@ TRANSLATIONS := consentapp/translations
 # Flask-Babel's lazy_gettext is imported as _l; pybabel knows _ and gettext by itself.
 EXTRACT := $(BIN)/pybabel --quiet extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file
 
-.PHONY: install catalogs update-catalogs run test lint worker clean
+.PHONY: install catalogs update-catalogs run dev test lint worker clean
 
 install: $(STAMP) catalogs
 
@@ -36,14 +36,22 @@ instance/config.py:
 	mkdir -p instance
 	umask 077 && $(BIN)/python -c 'import secrets; print(f"SECRET_KEY = {secrets.token_hex(32)!r}")' > $@
 
+# Production-shaped on purpose: gunicorn with gunicorn.conf.py, its master running the PDF
+# render worker as a child (GUNICORN_RENDER_WORKER=1), so one Ctrl-C stops both.
 run: install instance/config.py
 	$(BIN)/flask --app wsgi db upgrade
 	@echo
 	@echo "Consent kiosk: patients start at http://$(HOST):$(PORT)/ - staff at http://$(HOST):$(PORT)/staff/"
 	@echo "Create the first staff account (in another terminal, in this folder):"
 	@echo "  $(BIN)/flask --app wsgi create-staff you@example.org --role admin"
+	@echo "Stop with Ctrl-C."
 	@echo
-	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+	GUNICORN_BIND='$(HOST):$(PORT)' GUNICORN_RENDER_WORKER=1 $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+# Development: Flask's server with its reloader and debugger; PDFs render in a thread.
+dev: install instance/config.py
+	$(BIN)/flask --app wsgi db upgrade
+	CONSENT_DEVELOPMENT=1 $(BIN)/flask --app wsgi run --debug --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/ruff check .

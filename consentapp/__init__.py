@@ -7,6 +7,7 @@ from . import (
     clinic_time,
     database,
     errors,
+    health,
     i18n,
     patient,
     rate_limits,
@@ -37,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     patient.init_app(app)
     staff.init_app(app)
+    health.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

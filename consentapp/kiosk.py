@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from blinker import Namespace
 from flask import current_app, make_response, redirect, session, url_for
+from sqlalchemy import delete
 
 from . import i18n
 from .extensions import db
@@ -58,9 +59,10 @@ def discard_draft() -> bool:
     """Delete this browser's draft, if any; True when this browser had one (even if the
     purge deleted its row already)."""
     draft_id = session.pop(DRAFT_KEY, None)
-    draft = db.session.get(PatientDraft, draft_id) if draft_id else None
-    if draft is not None:
-        db.session.delete(draft)
+    if draft_id is not None:
+        # A statement, not session.delete(): a second tap or the purge may have deleted the
+        # row since this request loaded it, and deleting nothing is then the right outcome.
+        db.session.execute(delete(PatientDraft).where(PatientDraft.id == draft_id))
         db.session.commit()
     return draft_id is not None
 

@@ -438,6 +438,19 @@ class RenderJob(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class WorkerHeartbeat(db.Model):
+    """One row per worker loop (the `worker` command, or an app process's render thread),
+    rewritten every few seconds while it runs: /healthz and `doctor` tell a live worker from
+    a stopped one by the newest beat. A host name and a process id; nothing about anyone."""
+
+    __tablename__ = "worker_heartbeats"
+
+    worker_id: Mapped[str] = mapped_column(String(200), primary_key=True)  # host:pid
+    mode: Mapped[str] = mapped_column(String(16))  # PDF_RENDER_MODE: thread or worker
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    beat_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class PatientCopyLink(db.Model):
     """A single-use link to a signed record's PDF, shown as a QR code on the finish screen.
 

@@ -26,7 +26,10 @@ def _set_headers(response):
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "no-referrer")
+    # The page's address goes back to this site alone, never to another: Flask-WTF refuses a
+    # form posted over HTTPS without a same-origin Referer (its check against forged posts),
+    # so "no-referrer" broke every form once the site was served over HTTPS.
+    headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
     hsts_seconds = current_app.config["HSTS_SECONDS"]
     if hsts_seconds and request.is_secure:

@@ -14,7 +14,8 @@ import re
 import secrets
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Config, Flask
@@ -66,6 +67,10 @@ FIXED: dict[str, Any] = {
     "RATELIMIT_STRATEGY": "moving-window",
     "SIGNATURE_MAX_POINTS": 6000,
 }
+
+# HSTS for a year once the site is HTTPS: what browsers' preload rules ask for; an admin who
+# wants less (a trial) sets HSTS_SECONDS.
+HSTS_YEAR = 365 * 24 * 3600
 
 IDLE_PROBLEM = (
     "PATIENT_IDLE_WARNING_SECONDS and PATIENT_IDLE_RESET_SECONDS must be whole numbers "
@@ -128,13 +133,23 @@ class Settings(BaseSettings):
     STAFF_IDLE_MINUTES: float = Field(15, gt=0)
     STAFF_IDLE_WARNING_SECONDS: int = Field(120, ge=0)
     STAFF_PAGE_SIZE: int = Field(50, gt=0)
-    SESSION_COOKIE_SECURE: bool = False
+    # HTTPS follows from one setting: a PUBLIC_BASE_URL starting with https:// turns on secure
+    # cookies, HSTS and https links (https_follows_the_address, below); each of the three
+    # may still be set on its own, which wins.
+    SESSION_COOKIE_SECURE: bool | None = Field(
+        None, description="unset: on when PUBLIC_BASE_URL is https://"
+    )
+    PREFERRED_URL_SCHEME: Literal["http", "https"] | None = Field(
+        None, description="unset: https when PUBLIC_BASE_URL is https://, else http"
+    )
     DEVELOPMENT: bool = Field(False, validation_alias="CONSENT_DEVELOPMENT")
     # Behind a reverse proxy: how many proxies set X-Forwarded-For / -Proto (0: none).
     PROXY_FIX_X_FOR: int = Field(0, ge=0)
     PROXY_FIX_X_PROTO: int = Field(0, ge=0)
-    # Strict-Transport-Security max-age; only set it once the site is served over HTTPS.
-    HSTS_SECONDS: int = Field(0, ge=0)
+    # Strict-Transport-Security max-age, sent on HTTPS requests only (0: never).
+    HSTS_SECONDS: int | None = Field(
+        None, ge=0, description="unset: a year when PUBLIC_BASE_URL is https://, else 0"
+    )
     # The clinic's seal on every PDF. With no PKCS#12 file configured, a key and a
     # self-signed certificate are made in SEAL_KEY_DIR the first time a PDF is sealed.
     SEAL_KEY_DIR: str | None = None  # unset: instance/seal
@@ -147,6 +162,13 @@ class Settings(BaseSettings):
     # Where staff open this app, for the QR code on every PDF page (e.g.
     # https://consent.clinic.example). Unset: the QR code holds the path alone.
     PUBLIC_BASE_URL: str | None = None
+    # /healthz answers 503, and `doctor` complains, when no worker loop has written its
+    # heartbeat for this long; PDFs waiting longer than this are overdue.
+    WORKER_SILENT_SECONDS: int = Field(120, gt=0)
+    # Where `flask --app wsgi backup` writes (and `doctor` looks for) the nightly backups,
+    # and how many it keeps.
+    BACKUP_DIR: str | None = Field(None, description="unset: instance/backups")
+    BACKUP_KEEP: int = Field(14, gt=0)
     # A shared tablet left alone: warn after this many idle seconds, and after the reset
     # time wipe the draft and show the welcome screen (the server also refuses a draft
     # untouched for longer than the reset time).
@@ -219,6 +241,19 @@ class Settings(BaseSettings):
                 "or memory:// (one process only)."
             )
         return value
+
+    @field_validator("PUBLIC_BASE_URL")
+    @classmethod
+    def _an_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"PUBLIC_BASE_URL {value!r} is not an address: give https:// and the name "
+                "the tablets open, for example https://consent.clinic.lan"
+            )
+        return value.strip().rstrip("/")
 
     @field_validator("CLINIC_TIMEZONE")
     @classmethod
@@ -300,9 +335,25 @@ def load(instance_path: str, test_config: dict | None = None) -> dict[str, Any]:
         instance_path
     )
     config["SEAL_KEY_DIR"] = settings.SEAL_KEY_DIR or str(Path(instance_path) / "seal")
+    config["BACKUP_DIR"] = settings.BACKUP_DIR or str(Path(instance_path) / "backups")
+    config.update(https_follows_the_address(settings))
     if not (config["SECRET_KEY"] or config.get("TESTING") or config["DEVELOPMENT"]):
         raise ConfigurationError(NO_SECRET_KEY)
     return config
+
+
+def https_follows_the_address(settings: Settings) -> dict[str, Any]:
+    """Secure cookies, HSTS and https links, from PUBLIC_BASE_URL unless set on their own."""
+    https = urlsplit(settings.PUBLIC_BASE_URL or "").scheme == "https"
+
+    def chosen(value, if_https, otherwise):
+        return value if value is not None else (if_https if https else otherwise)
+
+    return {
+        "SESSION_COOKIE_SECURE": chosen(settings.SESSION_COOKIE_SECURE, True, False),
+        "HSTS_SECONDS": chosen(settings.HSTS_SECONDS, HSTS_YEAR, 0),
+        "PREFERRED_URL_SCHEME": chosen(settings.PREFERRED_URL_SCHEME, "https", "http"),
+    }
 
 
 def default_database_uri(instance_path: str) -> str:

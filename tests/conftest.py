@@ -17,6 +17,7 @@ from consentapp.extensions import db
 from consentapp.models import StaffUser, utcnow
 from consentapp.staff.passwords import hash_password
 
+from .https_front import front  # noqa: F401  Caddy before gunicorn, once per run if used
 from .journey import PatientJourney
 
 STAFF_PASSWORD = "correct horse battery staple"

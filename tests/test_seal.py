@@ -59,6 +59,9 @@ def app_config(database_url, seal_key_dir):
     return _test_config(
         database_url, SEAL_KEY_DIR=seal_key_dir, CLINIC_TIMEZONE="America/New_York",
         PUBLIC_BASE_URL="https://consent.riverside.example",
+        # An https:// address turns on HTTPS (Secure cookies, https links, which the test
+        # client would follow); these tests speak plain HTTP.
+        SESSION_COOKIE_SECURE=False, PREFERRED_URL_SCHEME="http",
     )
 
 

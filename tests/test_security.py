@@ -14,7 +14,7 @@ def test_every_page_sends_the_security_headers(client, url):
     assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     assert "camera=()" in response.headers["Permissions-Policy"]
     assert response.headers["Cache-Control"] == "no-store"
 
@@ -177,3 +177,66 @@ def test_every_post_route_without_a_csrf_token_gets_the_friendly_400(app, client
         response = client.post(url, data={"procedure": "microneedling"})
         assert response.status_code == 400, url
         assert "This page had expired" in response.text, url
+
+
+def test_an_https_public_address_turns_on_secure_cookies_hsts_and_https_links(database_url):
+    from flask import url_for
+
+    from consentapp import create_app
+
+    from .conftest import _test_config
+
+    app = create_app(_test_config(database_url, PUBLIC_BASE_URL="https://consent.clinic.lan/"))
+    assert app.config["PUBLIC_BASE_URL"] == "https://consent.clinic.lan"
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["HSTS_SECONDS"] == 365 * 24 * 3600
+    assert app.config["PREFERRED_URL_SCHEME"] == "https"
+    response = app.test_client().get("/", base_url="https://consent.clinic.lan")
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert "Secure" in response.headers["Set-Cookie"]
+    app.config["SERVER_NAME"] = "consent.clinic.lan"  # links made outside a request
+    with app.app_context():
+        assert url_for("patient.welcome", _external=True) == "https://consent.clinic.lan/"
+
+
+def test_each_of_the_three_can_still_be_set_on_its_own(database_url, monkeypatch):
+    from consentapp import create_app
+
+    from .conftest import _test_config
+
+    app = create_app(_test_config(database_url, PUBLIC_BASE_URL="https://consent.clinic.lan",
+                                  SESSION_COOKIE_SECURE=False, HSTS_SECONDS=300,
+                                  PREFERRED_URL_SCHEME="http"))
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+    assert app.config["HSTS_SECONDS"] == 300
+    assert app.config["PREFERRED_URL_SCHEME"] == "http"
+    # From the environment too, as a clinic's settings file gives them.
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://consent.clinic.lan")
+    monkeypatch.setenv("HSTS_SECONDS", "0")
+    app = create_app()
+    assert app.config["HSTS_SECONDS"] == 0 and app.config["SESSION_COOKIE_SECURE"] is True
+
+
+@pytest.mark.parametrize("address", [None, "http://192.168.1.20:8000"])
+def test_without_an_https_address_none_of_the_three_is_on(database_url, address):
+    from consentapp import create_app
+
+    from .conftest import _test_config
+
+    app = create_app(_test_config(database_url, PUBLIC_BASE_URL=address))
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+    assert app.config["HSTS_SECONDS"] == 0
+    assert app.config["PREFERRED_URL_SCHEME"] == "http"
+
+
+def test_a_public_address_without_a_scheme_is_refused(database_url):
+    from consentapp import create_app
+    from consentapp.settings import ConfigurationError
+
+    from .conftest import _test_config
+
+    with pytest.raises(ConfigurationError, match="PUBLIC_BASE_URL 'consent.clinic.lan' is not "
+                                                 "an address: give https://"):
+        create_app(_test_config(database_url, PUBLIC_BASE_URL="consent.clinic.lan"))

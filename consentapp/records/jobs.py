@@ -511,7 +511,12 @@ def after_commit(record_id: str) -> None:
         if job is not None:
             run_job(job.id)
     elif mode == RenderMode.THREAD:
-        worker = app.extensions.get(_THREAD)
-        if worker is None:
-            worker = app.extensions.setdefault(_THREAD, RenderWorker(app))
-        worker.wake()
+        thread_worker(app).wake()
+
+
+def thread_worker(app: Flask) -> "RenderWorker":
+    """This app process's background loop (the "thread" render mode), made on first need."""
+    worker = app.extensions.get(_THREAD)
+    if worker is None:
+        worker = app.extensions.setdefault(_THREAD, RenderWorker(app))
+    return worker

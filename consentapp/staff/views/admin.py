@@ -117,7 +117,9 @@ def settings():
     storage = str(config.get("RATELIMIT_STORAGE_URI", "memory://")).split("://")[0]
     rows = [
         ("Clinic name", config["CLINIC_NAME"], "CLINIC_NAME"),
+        ("Clinic phone", config["CLINIC_PHONE"] or "not set", "CLINIC_PHONE"),
         ("Time zone", config["CLINIC_TIMEZONE"], "CLINIC_TIMEZONE"),
+        ("Public address", config["PUBLIC_BASE_URL"] or "not set", "PUBLIC_BASE_URL"),
         ("Automatic sign-out after", f"{float(config['STAFF_IDLE_MINUTES']):g} minutes idle",
          "STAFF_IDLE_MINUTES"),
         ("Warning before sign-out", f"{sessions.warning_seconds()} seconds",
@@ -130,6 +132,12 @@ def settings():
         ("PDF rendering", config["PDF_RENDER_MODE"], "PDF_RENDER_MODE"),
         ("Secure cookies (HTTPS)", "on" if config["SESSION_COOKIE_SECURE"] else "off",
          "SESSION_COOKIE_SECURE"),
+        ("Strict-Transport-Security", f"{config['HSTS_SECONDS']} seconds"
+         if config["HSTS_SECONDS"] else "off", "HSTS_SECONDS"),
+        ("PDF worker silent before an alarm", f"{config['WORKER_SILENT_SECONDS']} seconds",
+         "WORKER_SILENT_SECONDS"),
+        ("Backups", f"{config['BACKUP_DIR']}, the newest {config['BACKUP_KEEP']} kept",
+         "BACKUP_DIR"),
     ]
     return render_template("staff/admin/settings.html", rows=rows, role_matrix=ROLE_MATRIX,
                            role_labels=ROLE_LABELS)

@@ -5,6 +5,7 @@ The search is posted and kept on the server (staff/saved_search.py): the page's 
 holds an opaque search id, never what was typed."""
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -13,10 +14,11 @@ from werkzeug.datastructures import MultiDict
 from ...models import StaffRole
 from ...procedures import catalog
 from ...procedures.eligibility import stored_reasons
+from ...records import monitor
 from ...records.search import RecordFilters, Sort, review_queue, search, waiting_for_review
 from ...webforms import choices
 from .. import saved_search
-from ..access import requires
+from ..access import can, requires
 from ..forms import DashboardFilterForm, HandOverForm
 
 REVIEW_QUEUE_SIZE = 10
@@ -116,6 +118,12 @@ def _page(found: Search, *, status_code: int = 200):
     if current_user.role == StaffRole.CLINICIAN:
         queue = review_queue(REVIEW_QUEUE_SIZE)
         waiting = waiting_for_review()
+    overdue = failed = 0
+    if can("settings"):  # the administrators, who look after the server
+        overdue = monitor.overdue_pdfs(
+            timedelta(seconds=current_app.config["WORKER_SILENT_SECONDS"])
+        )
+        failed = monitor.queue_state().failed if overdue else 0
     hand_over = HandOverForm()
     hand_over.procedure.choices = choices(found.procedures)
     return render_template(
@@ -130,6 +138,9 @@ def _page(found: Search, *, status_code: int = 200):
         queue_notes={record.id: clinician_notes(record.outcome_reasons) for record, _ in queue},
         waiting=waiting,
         hand_over=hand_over,
+        overdue_pdfs=overdue,
+        failed_pdfs=failed,
+        overdue_after_minutes=current_app.config["WORKER_SILENT_SECONDS"] / 60,
     ), status_code
 
 
