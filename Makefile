@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 STAMP := $(VENV)/.installed
+# One pytest process per core (pytest-xdist), each taking whole files: a file's tests share
+# module fixtures and, for Redis and the served clusters, resources of their own.
+PYTEST_ARGS ?= -n auto --dist loadfile
 
 TRANSLATIONS := consentapp/translations
 # Flask-Babel's lazy_gettext is imported as _l; pybabel knows _ and gettext by itself.

@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, make_url, select, text
 
 from consentapp import create_app
 from consentapp.extensions import db
@@ -30,8 +30,10 @@ def seal_key_dir(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory, seal_key_dir) -> str:
+def database_url(tmp_path_factory, seal_key_dir, worker_id) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
+    if url and worker_id != "master":
+        url = _database_of_its_own(url, worker_id)
     if url:
         engine = create_engine(url)
         with engine.begin() as connection:
@@ -50,12 +52,31 @@ def database_url(tmp_path_factory, seal_key_dir) -> str:
     return url
 
 
+def _database_of_its_own(url: str, worker_id: str) -> str:
+    """pytest-xdist runs test files in several processes at once: each gets a PostgreSQL
+    database of its own, named after the given one (created the first time)."""
+    given = make_url(url)
+    own = given.set(database=f"{given.database}_{worker_id}")
+    engine = create_engine(given, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database}
+        ).first()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{own.database}"'))
+    engine.dispose()
+    return own.render_as_string(hide_password=False)
+
+
 def _test_config(url: str, **overrides) -> dict:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-not-for-production",
         "SQLALCHEMY_DATABASE_URI": url,
-        "PDF_RENDER_MODE": "inline",
+        # Rendering a sealed PDF is most of a signing's cost, and most tests never open one:
+        # their render jobs wait, as they would for a stopped worker. Tests that read PDFs
+        # say so with the renders_pdfs mark and get them rendered inline, as signed.
+        "PDF_RENDER_MODE": "worker",
         "CLINIC_NAME": "Riverside Skin Clinic",
         "RATELIMIT_ENABLED": True,
         **overrides,
@@ -63,9 +84,11 @@ def _test_config(url: str, **overrides) -> dict:
 
 
 @pytest.fixture
-def app_config(database_url, seal_key_dir) -> dict:
+def app_config(request, database_url, seal_key_dir) -> dict:
     """Override entries of this in a test module to configure the app fixture."""
-    return _test_config(database_url, SEAL_KEY_DIR=seal_key_dir)
+    renders = request.node.get_closest_marker("renders_pdfs") is not None
+    return _test_config(database_url, SEAL_KEY_DIR=seal_key_dir,
+                        PDF_RENDER_MODE="inline" if renders else "worker")
 
 
 @pytest.fixture

@@ -37,6 +37,9 @@ def _sql(app, statement: str, **params) -> None:
         connection.execute(text(statement), params)
 
 
+@pytest.mark.renders_pdfs
+
+
 def test_every_event_is_chained_to_the_one_before(app, history):
     assert len(history) == 2 * 4  # signed, pdf_rendered, viewed, downloaded per record
     with app.app_context():
@@ -53,6 +56,9 @@ def test_every_event_is_chained_to_the_one_before(app, history):
         assert (head.last_hash, head.last_event_id, head.event_count) == (
             previous, events[-1].id, len(events)
         )
+
+
+@pytest.mark.renders_pdfs
 
 
 def test_audit_check_passes_an_untouched_history(runner, history):
@@ -89,6 +95,9 @@ def test_audit_check_names_an_event_whose_details_and_hash_were_rewritten(app, r
     assert result.exit_code == 1
     assert f"event {history[3]} (" in result.output
     assert "an earlier event was deleted or its hash was changed" in result.output
+
+
+@pytest.mark.renders_pdfs
 
 
 def test_audit_check_names_the_event_after_one_deleted_in_the_database(app, runner, history):

@@ -66,6 +66,9 @@ def test_the_care_pages_come_after_the_alternatives_with_the_numbers(journey):
     assert journey.path == "/step/understanding"
 
 
+@pytest.mark.renders_pdfs
+
+
 def test_the_finish_screen_copy_page_and_pdf_carry_the_care_and_the_numbers(app, journey):
     journey.complete()
     finish = journey.page.text
@@ -95,6 +98,9 @@ def test_the_finish_screen_copy_page_and_pdf_carry_the_care_and_the_numbers(app,
     assert "call 911" in text
 
 
+@pytest.mark.renders_pdfs
+
+
 def test_a_pdf_made_again_says_the_numbers_the_patient_was_told(app, journey):
     journey.complete()
     # Later the clinic changes its number and its paper.
@@ -107,6 +113,9 @@ def test_a_pdf_made_again_says_the_numbers_the_patient_was_told(app, journey):
     text = pdf_text(rebuilt)
     assert f"Call the clinic at {PHONE}." in text and "999-9999" not in text
     assert {_size(page) for page in _pages(rebuilt)} == {LETTER}  # the paper it was made on
+
+
+@pytest.mark.renders_pdfs
 
 
 def test_without_a_number_the_patient_is_told_to_ask_the_staff(app, journey):

@@ -4,6 +4,7 @@ disclosure) and the two optional photo consents, withdrawn later by staff as eve
 import hashlib
 import json
 
+import pytest
 import textstat
 from sqlalchemy import func, select
 
@@ -61,6 +62,9 @@ def test_the_disclosure_comes_just_before_the_signature_and_must_be_agreed_to(ap
     assert journey.path == "/finished"
 
 
+@pytest.mark.renders_pdfs
+
+
 def test_the_agreement_is_stored_word_for_word_and_printed_in_the_pdf(app, journey):
     journey.complete()
     with app.app_context():
@@ -108,6 +112,9 @@ def test_the_disclosure_and_the_photo_page_read_at_grade_8_or_below(app):
         )
     for text in (disclosure, photos):
         assert textstat.flesch_kincaid_grade(text) <= MAX_GRADE, text
+
+
+@pytest.mark.renders_pdfs
 
 
 def test_photo_consents_are_optional_and_separate(app, journey):
@@ -161,6 +168,9 @@ def _withdraw(client, record_id: str, which: str):
         f"/staff/records/{record_id}/photo-consent/withdraw",
         data={"photo_consent": which, "csrf_token": csrf_token(page.text)},
     )
+
+
+@pytest.mark.renders_pdfs
 
 
 def test_staff_withdraw_one_photo_consent_as_an_event_with_a_new_pdf(app, journey, staff):

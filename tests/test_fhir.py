@@ -4,6 +4,7 @@ import base64
 import hashlib
 import json
 
+import pytest
 from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import select
 
@@ -26,6 +27,9 @@ def _bundle_for_only_record(app) -> dict:
 def _resource(bundle: dict, kind: str) -> dict:
     (resource,) = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == kind]
     return resource
+
+
+@pytest.mark.renders_pdfs
 
 
 def test_a_signed_record_exports_an_active_treatment_consent_with_its_pdf(app, journey):

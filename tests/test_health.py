@@ -17,6 +17,9 @@ from consentapp.records.jobs import RenderWorker
 SILENT_SECONDS = 1
 
 
+@pytest.mark.renders_pdfs
+
+
 def test_healthz_is_public_and_says_all_is_well(client):
     response = client.get("/healthz")
     assert response.status_code == 200
@@ -29,6 +32,9 @@ def test_healthz_is_public_and_says_all_is_well(client):
     assert health["render_queue"] == {"depth": 0, "failed": 0, "oldest_job_age_seconds": None}
     # The tests render inline, in the signing request: no worker loop is needed.
     assert health["worker"]["mode"] == "inline" and health["worker"]["needed"] is False
+
+
+@pytest.mark.renders_pdfs
 
 
 def test_healthz_tells_nothing_about_patients_and_is_not_throttled(client, make_record):

@@ -32,6 +32,9 @@ def _only_record() -> ConsentRecord:
     return records[0]
 
 
+@pytest.mark.renders_pdfs
+
+
 def test_eligible_patient_signs_and_the_record_and_pdf_hold_everything(app, journey):
     page = journey.complete(name="Maria Example", dob="1971-04-09")
     assert page.request.path == "/finished"
@@ -74,6 +77,9 @@ def test_eligible_patient_signs_and_the_record_and_pdf_hold_everything(app, jour
         assert record.id in page_text
 
 
+@pytest.mark.renders_pdfs
+
+
 def test_not_eligible_patient_is_offered_no_signature_and_the_screening_is_stored(app, journey):
     journey.start()
     journey.about()
@@ -95,6 +101,9 @@ def test_not_eligible_patient_is_offered_no_signature_and_the_screening_is_store
         text, _ = _pdf_text(record.latest_pdf.content)
     assert "Not eligible" in text
     assert "No consent was taken" in text
+
+
+@pytest.mark.renders_pdfs
 
 
 def test_needs_review_patient_is_told_and_may_continue_and_the_record_is_flagged(app, journey):
@@ -247,6 +256,9 @@ def test_a_double_tapped_sign_creates_one_record(app, journey):
         assert db.session.scalar(select(func.count()).select_from(ConsentRecord)) == 1
 
 
+@pytest.mark.renders_pdfs
+
+
 def test_the_record_pins_the_definition_the_patient_started_with(app, journey, tmp_path):
     source = (app.config["FORMS_DIR"] / "microneedling" / "en.toml").read_text()
     forms = tmp_path / "forms" / "microneedling"
@@ -267,6 +279,9 @@ def test_the_record_pins_the_definition_the_patient_started_with(app, journey, t
         assert record.definition_version == SHIPPED_VERSION
         text, _ = _pdf_text(record.latest_pdf.content)
     assert "Bruising" in text and "Bruises" not in text
+
+
+@pytest.mark.renders_pdfs
 
 
 def test_a_finished_journey_leaves_nothing_for_the_next_patient(app, journey, client):

@@ -49,6 +49,9 @@ def _status(app, record_id):
         return db.session.get(RecordListing, record_id).status
 
 
+@pytest.mark.renders_pdfs
+
+
 def test_a_clinician_approves_and_a_new_pdf_version_says_so(app, staff, signed):
     client = staff("clinician", "dr.ruiz@example.org", full_name="Dr Ana Ruiz")
     first = client.get(f"/staff/records/{signed}/pdf/1").data
@@ -87,6 +90,9 @@ def test_a_clinician_approves_and_a_new_pdf_version_says_so(app, staff, signed):
         assert record.pdfs[0].sha256 == hashlib.sha256(first).hexdigest()
 
 
+@pytest.mark.renders_pdfs
+
+
 def test_a_clinician_declines_with_a_note(app, staff, signed):
     client = staff("clinician")
     _post(client, signed, "review", {"decision": "declined", "note": "Pregnancy: postpone."})
@@ -108,6 +114,9 @@ def test_a_review_without_a_decision_or_note_is_explained_and_keeps_the_typing(a
     page = _post(client, signed, "review", {"decision": "approved", "note": "  "})
     assert "Please write a short note" in page.text
     assert _events(app, signed, "approved") == []
+
+
+@pytest.mark.renders_pdfs
 
 
 def test_a_clinician_countersigns_with_typed_name_and_drawing(app, staff, signed):
@@ -156,6 +165,9 @@ def test_an_unreadable_drawing_is_explained_and_the_typed_name_kept(app, staff, 
     assert page.status_code == 200
     assert "We could not read the signature" in page.text and 'value="Dr Kept"' in page.text
     assert _events(app, signed, "countersigned") == []
+
+
+@pytest.mark.renders_pdfs
 
 
 def test_front_desk_records_a_withdrawal_and_the_record_is_closed(app, staff, signed):

@@ -6,6 +6,7 @@ import io
 import json
 from datetime import datetime
 
+import pytest
 from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import func, select
 
@@ -129,6 +130,9 @@ def test_the_fhir_endpoint_returns_a_valid_bundle_and_is_audited(app, journey, s
             RecordEvent.kind == "exported")).one()
         assert event.actor == "frontdesk@example.org" and event.details["format"] == "fhir"
     assert frontdesk.get("/staff/records/no-such-record/fhir").status_code == 404
+
+
+@pytest.mark.renders_pdfs
 
 
 def test_print_opens_the_latest_pdf_inline_and_is_audited(app, journey, staff):

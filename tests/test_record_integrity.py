@@ -16,6 +16,9 @@ from consentapp.extensions import db
 
 from .conftest import csrf_token
 
+# These tests read the PDFs that signing renders.
+pytestmark = pytest.mark.renders_pdfs
+
 
 def _sql(app, statement: str, **params):
     """Straight to the database, past the ORM's append-only guard, as an intruder would."""

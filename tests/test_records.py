@@ -27,6 +27,9 @@ def _fail_rendering(monkeypatch):
     monkeypatch.setattr(jobs, "render_pdf", broken)
 
 
+@pytest.mark.renders_pdfs
+
+
 def test_a_render_failure_keeps_the_record_and_a_retry_makes_the_pdf(app, journey, monkeypatch):
     _fail_rendering(monkeypatch)
     page = journey.complete()
@@ -195,6 +198,9 @@ def signed_document(app, journey) -> dict:
         return documents.rebuild_document(record, 1)
 
 
+@pytest.mark.renders_pdfs
+
+
 def test_a_render_holds_the_collector_off_and_frees_its_cycles_with_one_young_collection(
     app, signed_document, collections
 ):
@@ -207,6 +213,9 @@ def test_a_render_holds_the_collector_off_and_frees_its_cycles_with_one_young_co
     assert during_and_after == [1]  # none during the render, one of the young objects after
     assert len(PdfReader(BytesIO(pdf)).pages) >= 3
     assert gc.isenabled()
+
+
+@pytest.mark.renders_pdfs
 
 
 def test_renders_in_two_threads_share_the_pause_and_leave_the_collector_as_it_was(

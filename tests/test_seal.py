@@ -49,15 +49,18 @@ from consentapp.records.verify import Verdict, verify
 
 from .conftest import _test_config, csrf_token
 
+# These tests read the PDFs that signing renders.
+pytestmark = pytest.mark.renders_pdfs
+
 PDFAID = "http://www.aiim.org/pdfa/ns/id/"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 
 
 @pytest.fixture
-def app_config(database_url, seal_key_dir):
+def app_config(app_config):
     # A zone away from UTC, so the audit trail's two times differ and both can be checked.
-    return _test_config(
-        database_url, SEAL_KEY_DIR=seal_key_dir, CLINIC_TIMEZONE="America/New_York",
+    return dict(
+        app_config, CLINIC_TIMEZONE="America/New_York",
         PUBLIC_BASE_URL="https://consent.riverside.example",
         # An https:// address turns on HTTPS (Secure cookies, https links, which the test
         # client would follow); these tests speak plain HTTP.

@@ -67,6 +67,9 @@ def test_a_minor_cannot_sign_alone_the_server_refuses_it(app, journey):
     assert journey.get("/step/sign").request.path == "/step/signer"
 
 
+@pytest.mark.renders_pdfs
+
+
 def test_a_guardian_signs_for_a_minor_and_everyone_is_on_the_record_and_the_pdf(app, journey):
     _to_signer_step(journey, _years_ago(12), name="Lily Young")
     journey.signer(
@@ -109,6 +112,9 @@ def test_an_adult_may_have_a_representative_sign_for_them(app, journey):
         assert record.interpreter is None and record.witness is None
 
 
+@pytest.mark.renders_pdfs
+
+
 def test_an_adult_signing_for_themself_leaves_no_representative_even_if_typed(app, journey):
     _to_signer_step(journey, "1980-01-01", name="Sam Self")
     journey.signer(signer="self", representative_name="Typed By Mistake")
@@ -143,6 +149,9 @@ def test_a_birth_date_changed_to_a_minor_sends_the_patient_back_to_who_signs(app
     assert "is under 18" in page.text
 
 
+@pytest.mark.renders_pdfs
+
+
 def test_a_typed_signature_is_recorded_as_typed_and_shown_so_in_the_pdf(app, journey):
     journey.to_signature(name="Tina Typed")
     journey.sign(name="Tina Typed", method="typed", signature="")
@@ -157,6 +166,9 @@ def test_a_typed_signature_is_recorded_as_typed_and_shown_so_in_the_pdf(app, jou
     assert "Signature of Tina Typed · Signed by typing their name" in text
     # The script-like style: the packaged serif italic, embedded under our @font-face name.
     assert any("Consent-Serif" in font for font in fonts)
+
+
+@pytest.mark.renders_pdfs
 
 
 def test_a_drawn_signature_is_recorded_as_drawn(app, journey):
@@ -185,6 +197,9 @@ def test_a_typed_signature_still_needs_the_name(app, journey):
     assert "Please type your full name." in page.text
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ConsentRecord)) == 0
+
+
+@pytest.mark.renders_pdfs
 
 
 def test_a_wrong_teach_back_answer_is_explained_and_asked_again(app, journey):

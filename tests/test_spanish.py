@@ -27,6 +27,9 @@ def _only_record() -> ConsentRecord:
     return db.session.scalars(select(ConsentRecord)).one()
 
 
+@pytest.mark.renders_pdfs
+
+
 def test_a_patient_completes_the_journey_in_spanish(app, journey):
     page = journey.choose_language("es")
     assert _lang(page.text) == "es"
@@ -100,6 +103,9 @@ def test_a_patient_completes_the_journey_in_spanish(app, journey):
     assert "Audit trail" in text  # the staff's and auditors' page stays in English
 
 
+@pytest.mark.renders_pdfs
+
+
 def test_an_english_record_has_no_staff_note(app, journey):
     journey.complete()
     with app.app_context():
@@ -135,6 +141,9 @@ def test_a_journey_keeps_its_language_when_the_choice_changes_later(journey):
     page = journey.get("/step/concerns")
     assert _lang(page.text) == "es"
     assert "Su piel y lo que desea" in page.text and "Continuar" in page.text
+
+
+@pytest.mark.renders_pdfs
 
 
 def test_a_screened_out_patient_is_told_in_spanish_and_the_pdf_says_so(app, journey):

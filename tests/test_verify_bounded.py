@@ -86,6 +86,9 @@ class TestUnderTheCapButTooComplex:
         assert _rss_mb() - before < 20  # the parsing happened elsewhere
 
 
+@pytest.mark.renders_pdfs
+
+
 def test_a_stored_pdf_is_still_valid_through_the_bounded_check(app, staff, journey):
     journey.complete()
     client = staff("frontdesk")

@@ -28,6 +28,9 @@ def read_qr_code(png: bytes) -> str:
     return found.text
 
 
+@pytest.mark.renders_pdfs
+
+
 def test_the_finish_screen_qr_code_downloads_the_signed_pdf_once_on_a_phone(
     app, server_url, tablet, open_device, screenshot
 ):

@@ -40,6 +40,9 @@ def _sign_in(page, server_url):
     page.get_by_role("button", name="Sign in").click()
 
 
+@pytest.mark.renders_pdfs
+
+
 def test_dashboard_search_and_a_record_page(app, server_url, desktop, screenshot, make_record):
     from datetime import datetime
 

@@ -42,6 +42,9 @@ def drafts(app) -> int:
         return db.session.scalar(select(func.count()).select_from(PatientDraft))
 
 
+@pytest.mark.renders_pdfs
+
+
 def test_a_patient_completes_the_journey_on_a_tablet(app, server_url, tablet, screenshot):
     page = tablet
     patient = TabletPatient(page, server_url)
@@ -108,6 +111,9 @@ def eval_strokes(page) -> list:
         "JSON.parse(document.getElementById('signature-data').value || '{\"strokes\": []}')"
         ".strokes"
     )
+
+
+@pytest.mark.renders_pdfs
 
 
 def test_a_guardian_signs_for_a_minor(app, server_url, tablet, screenshot):
@@ -190,6 +196,9 @@ def focus_is_visible(page) -> bool:
           return style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2;
         }"""
     )
+
+
+@pytest.mark.renders_pdfs
 
 
 def test_the_whole_journey_works_with_the_keyboard_alone(app, server_url, tablet):
