@@ -9,18 +9,32 @@ import re
 from datetime import date
 
 import pytest
+from argon2 import PasswordHasher, profiles
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, make_url, select, text
 
 from consentapp import create_app
 from consentapp.extensions import db
 from consentapp.models import StaffUser, utcnow
+from consentapp.staff import passwords
 from consentapp.staff.passwords import hash_password
 
 from .https_front import front  # noqa: F401  Caddy before gunicorn, once per run if used
 from .journey import PatientJourney
 
 STAFF_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes():
+    """argon2-cffi's profile for tests: still argon2id, without the 64 MiB and the tenth of a
+    second every staff sign-in in every test would spend. Servers the tests start as
+    processes of their own (gunicorn, the CLI) keep the production parameters."""
+    cheap = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", cheap)
+        patch.setattr(passwords, "_DUMMY_HASH", cheap.hash("not-a-real-password"))
+        yield
 
 
 @pytest.fixture(scope="session")
