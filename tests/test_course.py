@@ -63,7 +63,8 @@ class Tablet:
 
     def start_check_in(self, record_id):
         self.get(f"/staff/records/{record_id}")
-        return self.post(f"/staff/records/{record_id}/check-in", {})
+        session = re.search(r'name="session" value="(\d+)"', self.page.text).group(1)
+        return self.post(f"/staff/records/{record_id}/check-in", {"session": session})
 
     def date_of_birth(self, dob=DOB):
         year, month, day = dob.split("-")
@@ -261,7 +262,7 @@ def test_a_changed_record_breaks_the_check_ins_hash(app, journey, staff, runner)
     desk = staff("frontdesk")
     page = desk.get(f"/staff/records/{record_id}")
     refused = desk.post(f"/staff/records/{record_id}/check-in",
-                        data={"csrf_token": csrf_token(page.text)})
+                        data={"csrf_token": csrf_token(page.text), "session": "3"})
     assert refused.status_code == 409
 
 
@@ -312,7 +313,7 @@ def test_three_wrong_dates_of_birth_end_the_check_in(app, journey, staff):
 def _refusal(desk, record_id) -> str:
     page = desk.get(f"/staff/records/{record_id}")
     response = desk.post(f"/staff/records/{record_id}/check-in",
-                         data={"csrf_token": csrf_token(page.text)})
+                         data={"csrf_token": csrf_token(page.text), "session": "2"})
     assert response.status_code == 409
     assert "No check-in was started" in response.text
     return response.text

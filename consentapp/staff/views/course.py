@@ -5,7 +5,7 @@ Both end the staff session on this browser, as "Start a patient on this tablet" 
 (handover.py): the tablet belongs to the patient until staff sign in again.
 """
 
-from flask import redirect, url_for
+from flask import redirect, request, url_for
 from flask_login import current_user
 
 from ... import kiosk
@@ -24,7 +24,10 @@ NOT_STARTED = "No check-in was started. "
 @requires("start_check_in")
 def start_check_in(record_id: str):
     item = record_or_404(record_id)
-    if not ContinueForm().validate_on_submit():
+    # The button names the session it starts: a page left open while another tablet checked
+    # the patient in (or a second click) starts nothing it did not say.
+    session_number = request.form.get("session", "")
+    if not ContinueForm().validate_on_submit() or not session_number.isdigit():
         return redirect(url_for("staff.record", record_id=item.id))
     if record_problems(item):
         return render_record(item, status_code=409, refusal=NOT_STARTED + (
@@ -32,6 +35,10 @@ def start_check_in(record_id: str):
     found = course.standing_now(item)
     if not found.covers:
         return render_record(item, status_code=409, refusal=NOT_STARTED + found.message)
+    if int(session_number) != found.next_session:
+        return render_record(item, status_code=409, refusal=NOT_STARTED + (
+            f"Session {found.next_session - 1} was checked in meanwhile. Look at the visits "
+            "below, then start the next check-in if the patient is here for another one."))
     started_by, role = current_user.email, current_user.role
     sessions.sign_out(SessionEnd.HANDED_OVER)
     return kiosk.clearing_site_data(kiosk.enter_check_in(
@@ -43,10 +50,12 @@ def start_check_in(record_id: str):
 def start_new_consent(record_id: str):
     """The whole consent again, for the same procedure in the record's language."""
     item = record_or_404(record_id)
+    if not ContinueForm().validate_on_submit() or \
+            request.form.get("procedure") != item.procedure_slug:
+        return redirect(url_for("staff.record", record_id=item.id))
     offered = catalog.in_language(item.procedure_slug, item.language)
-    if not ContinueForm().validate_on_submit() or offered is None:
+    if offered is None:
         return render_record(item, status_code=409, refusal=(
-            "This procedure is no longer offered, so no new consent was started."
-            if offered is None else "Please press “Start a new consent” again."))
+            "This procedure is no longer offered, so no new consent was started."))
     sessions.sign_out(SessionEnd.HANDED_OVER)
     return kiosk.clearing_site_data(kiosk.enter_patient_mode(offered))
