@@ -6,8 +6,9 @@ answers the check-in questions, signs, and hands the tablet back. The record's c
 PDF versions, `verify` and `audit check` are then read as staff and auditors would.
 """
 
+import hashlib
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from sqlalchemy import select, update
 from consentapp.extensions import db
 from consentapp.models import (
     ConsentRecord,
+    DefinitionSnapshot,
     EventKind,
     PatientDraft,
     RecordEvent,
@@ -24,15 +26,16 @@ from consentapp.models import (
 )
 from consentapp.procedures import catalog
 from consentapp.procedures.loader import DefinitionError, parse_definition
-from consentapp.records import course
+from consentapp.records import commit, course
 from consentapp.records.content import content_sha256
 
 from .conftest import csrf_token
-from .journey import drawn_signature
+from .journey import all_screening_answers, drawn_signature
 from .pdf import pdf_text
 
 FORMS = Path(__file__).resolve().parent.parent / "forms" / "microneedling"
 DOB = "1971-04-09"
+COURSE_HEADING = "\n# " + "-" * 75 + "\n# The course."
 
 
 ORDINARY = {"isotretinoin_use": "no", "pregnant_now": "no", "cold_sore_history": "no",
@@ -393,3 +396,121 @@ def test_the_dashboard_finds_consents_due_for_a_new_consent(app, make_record, st
     everyone = desk.get("/staff/").text
     assert "session 1 of 6" in everyone
     assert fresh
+
+
+def test_the_check_in_gives_a_fresh_copy_link_to_the_new_version(app, journey, staff):
+    from .test_patient_copy import qr_text
+
+    app.config["TRUSTED_HOSTS"] = ["localhost"]
+    record_id = _signed_record(app, journey)
+    first = qr_text(journey.page.text)
+    tablet = Tablet(staff("frontdesk"))
+    tablet.start_check_in(record_id)
+    tablet.date_of_birth()
+    tablet.answers()
+    tablet.sign()
+    assert "Get your own copy" in tablet.page.text
+    url = qr_text(tablet.page.text)
+    assert url != first  # a link of its own, single use
+    phone = app.test_client()
+    path = url.removeprefix("http://localhost")
+    page = phone.get(path)
+    assert page.status_code == 200
+    download = phone.post(path, data={"csrf_token": csrf_token(page.text)})
+    assert download.status_code == 200 and download.data.startswith(b"%PDF")
+    assert "Session 2 of 6" in pdf_text(download.data)
+    again = phone.get(path)
+    assert again.status_code == 410
+
+
+def test_a_check_in_in_spanish(app, journey, staff):
+    journey.complete(language="es")
+    with app.app_context():
+        record_id = db.session.scalars(select(ConsentRecord.id)).one()
+    tablet = Tablet(staff("frontdesk"))
+    tablet.start_check_in(record_id)
+    assert "Hola de nuevo, Maria" in tablet.page.text
+    assert 'lang="es"' in tablet.page.text
+    tablet.date_of_birth("1980-01-01")
+    assert "no coincide" in tablet.page.text and "2 veces más" in tablet.page.text
+    tablet.date_of_birth()
+    assert "Su registro de hoy" in tablet.page.text
+    assert "¿Ha cambiado algo más en su salud desde su última visita?" in tablet.page.text
+    tablet.answers(health_changed="yes", health_changed_details="Tengo una alergia nueva")
+    assert "Nada más ha cambiado en mi salud desde mi última visita." in tablet.page.text
+    assert "Un clínico hablará con usted antes del tratamiento de hoy." in tablet.page.text
+    tablet.sign(method="typed")
+    assert "Su registro está guardado" in tablet.page.text
+    text = pdf_text(_latest_pdf(app, record_id).content)
+    assert "Visitas" in text and "Sesión 2 de 6" in text
+    assert "Resultado del registro: Necesita la revisión de un profesional" in text
+    assert "Tengo una alergia nueva" in text
+    # Staff notes stay in English in a Spanish record.
+    assert "Patient reports another change in their health" in text
+
+
+def test_a_page_left_open_starts_no_second_check_in_for_the_same_session(app, make_record, staff):
+    record_id = make_record()
+    desk = staff("frontdesk")
+    page = desk.get(f"/staff/records/{record_id}")  # offers session 2
+    other = Tablet(staff("clinician"))
+    other.start_check_in(record_id)
+    other.date_of_birth()
+    other.answers()
+    other.sign()
+    refused = desk.post(f"/staff/records/{record_id}/check-in",
+                        data={"csrf_token": csrf_token(page.text), "session": "2"})
+    assert refused.status_code == 409
+    assert "Session 2 was checked in meanwhile" in refused.text
+    assert _session(desk).get("patient_mode") is None
+
+
+def test_the_consent_withdrawn_while_the_patient_answers_keeps_nothing(app, make_record, staff):
+    record_id = make_record()
+    tablet = Tablet(staff("frontdesk"))
+    tablet.start_check_in(record_id)
+    tablet.date_of_birth()
+    tablet.answers()
+    clinician = staff("clinician")
+    page = clinician.get(f"/staff/records/{record_id}")
+    clinician.post(f"/staff/records/{record_id}/withdraw",
+                   data={"reason": "Called to stop", "csrf_token": csrf_token(page.text)})
+    tablet.sign()
+    assert "We could not save your check-in" in tablet.page.text
+    assert _events(app, record_id, EventKind.VISIT_CHECKED_IN) == []
+    with app.app_context():
+        assert db.session.scalars(select(PatientDraft)).all() == []
+    due = staff("frontdesk").get("/staff/?course=due").text
+    assert "Maria Example" in due and "Withdrawn" in due
+
+
+def test_a_record_without_a_course_needs_a_new_consent_for_every_visit(app, staff):
+    """A consent signed with 2.0.0 (no course) covers the visit it was signed at only."""
+    source = (FORMS / "en.toml").read_text()
+    old = source[:source.index(COURSE_HEADING)].replace('version = "2.1.0"',
+                                                        'version = "2.0.0"', 1)
+    definition = parse_definition(old, "2.0.0")
+    assert definition.course is None
+    sha = hashlib.sha256(old.encode()).hexdigest()
+    with app.app_context():
+        db.session.add(DefinitionSnapshot(sha256=sha, slug="microneedling", version="2.0.0",
+                                          language="en", source=old))
+        db.session.commit()
+        record_id = commit.commit_record(definition, commit.Submission(
+            submission_key="old-one", definition_sha256=sha, language="en",
+            patient_name="Old Form", patient_dob=date(1971, 4, 9), patient_contact=None,
+            answers=all_screening_answers(), signer_name="Old Form", signature_method="typed",
+            teach_back=[{"key": q.key, "attempts": [q.answer], "correct": True}
+                        for q in definition.teach_back],
+            photo_consent=commit.photo_consent("en", {}),
+            esign_agreement=commit.esign_agreement("en", datetime(2026, 1, 5, 10, 0)),
+        )).id
+    desk = staff("frontdesk")
+    text = _refusal(desk, record_id)
+    assert "which covers one visit only" in text
+    assert "Start a new consent" in text
+    page = desk.get(f"/staff/records/{record_id}")
+    started = desk.post(f"/staff/records/{record_id}/new-consent",
+                        data={"csrf_token": csrf_token(page.text), "procedure": "microneedling"})
+    assert started.status_code == 302 and started.headers["Location"] == "/step/about"
+    assert _session(desk).get("patient_mode") is True
