@@ -231,8 +231,10 @@ def test_a_consent_then_two_check_ins_make_pdf_version_3(app, journey, staff, ru
     audit = runner.invoke(args=["audit", "check"])
     assert audit.exit_code == 0, audit.output
 
-    record_page = clinician.get("/staff/")  # the staff member signs in again
-    desk = staff("frontdesk")
+    desk = staff("frontdesk")  # the staff member signs in again
+    dashboard = desk.get("/staff/").text
+    assert "session 3 of 6" in dashboard
+    assert re.search(r"last visit:</span> <span class=\"badge badge--needs_review\">", dashboard)
     page = desk.get(f"/staff/records/{record_id}").text
     assert "session 3 of 6" in page
     assert "Patient reports another change in their health" in page

@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from ...clinic_time import clinic_today
 from ...extensions import db
-from ...models import RecordListing, StaffRole
+from ...models import EventKind, RecordEvent, RecordListing, StaffRole
 from ...procedures import catalog
 from ...procedures.eligibility import stored_reasons
 from ...records import course, monitor
@@ -140,6 +140,13 @@ def _page(found: Search, *, status_code: int = 200):
                 "used": listing.course_sessions_used, "of": listing.course_max_sessions,
                 "ended": course.listing_ended(listing, today, majors),
             }
+    # The newest visit of each course on the page: a check-in that needs a clinician shows.
+    visits = select(RecordEvent.record_id, RecordEvent.details).where(
+        RecordEvent.record_id.in_(list(courses)),
+        RecordEvent.kind == EventKind.VISIT_CHECKED_IN,
+    ).order_by(RecordEvent.id)
+    for record_id, details in db.session.execute(visits):
+        courses[record_id]["last_visit"] = details.get("outcome")
     hand_over = HandOverForm()
     hand_over.procedure.choices = choices(found.procedures)
     return render_template(
