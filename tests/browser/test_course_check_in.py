@@ -33,11 +33,15 @@ def _front_desk(app):
         db.session.commit()
 
 
-def _start_check_in(page, server_url, record_id, screenshot=None):
+def _sign_in(page, server_url):
     page.goto(server_url + "/staff/")
     page.get_by_label("Email").fill("desk@example.org")
     page.get_by_label("Password").fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+
+
+def _start_check_in(page, server_url, record_id, screenshot=None):
+    _sign_in(page, server_url)
     page.goto(f"{server_url}/staff/records/{record_id}")
     if screenshot:
         screenshot(page, "issue18/01-staff-record-course")
@@ -132,5 +136,14 @@ def test_two_check_ins_on_the_tablet(app, server_url, open_device, screenshot, m
         assert pdf.version == 3
         text = pdf_text(pdf.content)
         assert "Session 2 of 6" in text and "Session 3 of 6" in text
+    # Back at the desk: the record lists both visits, the dashboard the course.
+    desk = open_device("tablet-landscape")
+    _sign_in(desk, server_url)
+    expect(desk.get_by_text("session 3 of 6")).to_be_visible()
+    screenshot(desk, "issue18/08-dashboard-course")
+    desk.goto(f"{server_url}/staff/records/{record_id}")
+    expect(desk.get_by_role("heading", name="Treatment course: session 3 of 6")).to_be_visible()
+    assert layout_problems(desk, patient_page=False) == []
+    screenshot(desk, "issue18/09-staff-record-visits")
     for visit, seconds in timings.items():
         print(f"check-in {visit}: {seconds:.2f} s by the test's clock")
