@@ -360,7 +360,9 @@ def test_used_up_sessions_refuse_a_check_in(app, make_record, staff):
     desk = staff("frontdesk")
     text = _refusal(desk, record_id)
     assert "All 6 sessions this consent covers have been used" in text
-    assert "Start a new consent" in text
+    assert "Start a new consent" in text and "Start a visit check-in" not in text
+    due = desk.get("/staff/?course=due").text
+    assert "Maria Example" in due and "Sessions used up" in due and "session 6 of 6" in due
 
 
 def test_a_course_period_that_is_over_refuses_a_check_in(app, make_record, staff, monkeypatch):
@@ -369,6 +371,7 @@ def test_a_course_period_that_is_over_refuses_a_check_in(app, make_record, staff
     monkeypatch.setattr(course, "clinic_today", lambda: later)
     text = _refusal(staff("frontdesk"), record_id)
     assert "This consent covered visits until" in text
+    assert "Start a new consent" in text and "Start a visit check-in" not in text
 
 
 def test_a_raised_major_version_refuses_a_check_in(app, make_record, staff, tmp_path):
@@ -381,6 +384,9 @@ def test_a_raised_major_version_refuses_a_check_in(app, make_record, staff, tmp_
     app.config["FORMS_DIR"] = str(tmp_path / "forms")
     text = _refusal(staff("frontdesk"), record_id)
     assert "The form changed since this consent was signed" in text
+    assert "Start a new consent" in text and "Start a visit check-in" not in text
+    due = staff("frontdesk").get("/staff/?course=due").text
+    assert "Maria Example" in due and "Form changed" in due
     assert "3" in re.search(r"new major version (\d+)", text).group(1)
 
 
