@@ -23,6 +23,7 @@ from .models import PatientDraft, RecordOutcome, utcnow
 from .procedures import catalog
 from .procedures.loader import LoadedDefinition
 from .records.commit import recently_committed
+from .records.course import recent_visit
 
 DRAFT_KEY = "draft_id"
 FINISHED_KEY = "finished"
@@ -108,7 +109,13 @@ def signed_meanwhile(draft_id: str) -> bool:
     window = timedelta(seconds=current_app.config["PATIENT_IDLE_RESET_SECONDS"])
     record = recently_committed(draft_id, since=utcnow() - window)
     if record is None:
-        return False
+        # A visit's check-in: its event carries the draft's id as its submission key.
+        visit = recent_visit(draft_id, since=utcnow() - window)
+        if visit is None or visit.details.get("signature_method") is None:
+            return False
+        finish({"kind": "visit", "definition": visit.details["definition_sha256"],
+                "record": visit.record_id, "visit": visit.id})
+        return True
     finish({
         "kind": "signed" if record.is_signed else RecordOutcome.NOT_ELIGIBLE,
         "definition": record.definition_sha256,

@@ -522,3 +522,40 @@ def test_a_record_without_a_course_needs_a_new_consent_for_every_visit(app, staf
                         data={"csrf_token": csrf_token(page.text), "procedure": "microneedling"})
     assert started.status_code == 302 and started.headers["Location"] == "/step/about"
     assert _session(desk).get("patient_mode") is True
+
+
+def test_a_check_in_left_alone_is_wiped_like_a_first_consent(app, make_record, staff):
+    record_id = make_record()
+    tablet = Tablet(staff("frontdesk"))
+    tablet.start_check_in(record_id)
+    tablet.date_of_birth()
+    tablet.answers(health_changed="yes", health_changed_details="Private words")
+    assert tablet.page.request.path == "/check-in/sign"
+    # The inactivity script's reset, as idle.js posts it.
+    reset = tablet.post("/timed-out", {}, follow_redirects=False)
+    assert reset.status_code == 302 and reset.headers.get("Clear-Site-Data")
+    with app.app_context():
+        assert db.session.scalars(select(PatientDraft)).all() == []
+    assert _events(app, record_id, EventKind.VISIT_CHECKED_IN) == []
+    assert tablet.get("/check-in/sign").request.path == "/"
+    assert "Private words" not in tablet.page.text
+    assert _session(tablet.client).get("patient_mode") is True  # only a staff sign-in ends it
+
+
+def test_a_lost_answer_after_signing_a_check_in_shows_the_finish_screen(app, make_record, staff):
+    record_id = make_record()
+    tablet = Tablet(staff("frontdesk"))
+    tablet.start_check_in(record_id)
+    tablet.date_of_birth()
+    tablet.answers()
+    before = _session(tablet.client)
+    tablet.sign()
+    assert tablet.page.request.path == "/finished"
+    # The answer never reached the tablet: its cookie still names the draft, now gone.
+    with tablet.client.session_transaction() as data:
+        data.clear()
+        data.update(before)
+    page = tablet.get("/check-in/sign")
+    assert page.request.path == "/finished"
+    assert "Your check-in has been saved" in page.text
+    assert len(_events(app, record_id, EventKind.VISIT_CHECKED_IN)) == 1

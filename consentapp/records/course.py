@@ -321,6 +321,18 @@ def _check(record: ConsentRecord, definition: Definition, check_in: CheckIn, age
         raise CheckInRefused("a drawn signature needs its strokes, and only a drawn one has them")
 
 
+def recent_visit(submission_key: str, since) -> RecordEvent | None:
+    """The check-in committed from this draft at or after `since`, if any (the tablet's
+    answer was lost: kiosk.signed_meanwhile)."""
+    return db.session.scalar(
+        select(RecordEvent).where(
+            RecordEvent.kind == EventKind.VISIT_CHECKED_IN,
+            RecordEvent.created_at >= since,
+            RecordEvent.details["submission_key"].as_string() == submission_key,
+        ).limit(1)
+    )
+
+
 def _already(record_id: str, key: str) -> int | None:
     for event in db.session.scalars(
         select(RecordEvent).where(RecordEvent.record_id == record_id,
