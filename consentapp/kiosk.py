@@ -23,12 +23,14 @@ from .models import PatientDraft, RecordOutcome, utcnow
 from .procedures import catalog
 from .procedures.loader import LoadedDefinition
 from .records.commit import recently_committed
+from .records.course import recent_visit
 
 DRAFT_KEY = "draft_id"
 FINISHED_KEY = "finished"
 PATIENT_MODE_KEY = "patient_mode"
-# Where a patient's journey begins.
+# Where a patient's journey begins; where a visit's check-in does.
 FIRST_STEP = ("patient.step", {"key": "about"})
+CHECK_IN_START = "patient.check_in"
 
 # Sent with every response that ends someone's turn on a shared device (a patient finishing
 # or starting over, a reset after inactivity, staff signing out or handing the tablet over):
@@ -107,7 +109,13 @@ def signed_meanwhile(draft_id: str) -> bool:
     window = timedelta(seconds=current_app.config["PATIENT_IDLE_RESET_SECONDS"])
     record = recently_committed(draft_id, since=utcnow() - window)
     if record is None:
-        return False
+        # A visit's check-in: its event carries the draft's id as its submission key.
+        visit = recent_visit(draft_id, since=utcnow() - window)
+        if visit is None or visit.details.get("signature_method") is None:
+            return False
+        finish({"kind": "visit", "definition": visit.details["definition_sha256"],
+                "record": visit.record_id, "visit": visit.id})
+        return True
     finish({
         "kind": "signed" if record.is_signed else RecordOutcome.NOT_ELIGIBLE,
         "definition": record.definition_sha256,
@@ -154,6 +162,27 @@ def enter_patient_mode(item: LoadedDefinition):
     i18n.choose(item.definition.language)
     endpoint, values = FIRST_STEP
     return redirect(url_for(endpoint, **values))
+
+
+def enter_check_in(record_id: str, definition_sha256: str, language: str, *,
+                   started_by: str, role: str):
+    """Front desk or a clinician hands the tablet over for a visit's check-in on a consent in
+    force: the same kiosk rules as a first consent (no staff session left on the browser, a
+    fresh draft, patient mode), the draft pinned to the definition the record was signed with
+    and naming the record, and the tablet in the record's language.
+
+    The session still holds only the draft's random id; the draft holds the record's id and
+    who started the check-in, nothing about the patient."""
+    entering_patient_mode.send(current_app._get_current_object())
+    discard_draft()
+    forget_finished()
+    draft = start_draft(definition_sha256)
+    draft.data = {"check_in": {"record": record_id, "started_by": started_by, "role": role,
+                               "misses": 0}}
+    db.session.commit()
+    session[PATIENT_MODE_KEY] = True
+    i18n.choose(language)
+    return redirect(url_for(CHECK_IN_START))
 
 
 def leave_patient_mode() -> None:

@@ -278,6 +278,11 @@ class EventKind(StrEnum):
     # The content hash of a record signed before hashes were kept, added by the migration
     # record_content_hashes: the record is trusted as it stood at that migration.
     CONTENT_HASH_RECORDED = "content_hash_recorded"
+    # A later visit of a course: the patient confirmed who they are, answered the check-in
+    # questions and signed (records/course.py); its details are the visit's facts.
+    VISIT_CHECKED_IN = "visit_checked_in"
+    # A check-in ended because the date of birth did not match three times: nothing else kept.
+    VISIT_IDENTITY_NOT_CONFIRMED = "visit_identity_not_confirmed"
 
 
 class Actor(StrEnum):
@@ -374,6 +379,14 @@ class RecordListing(db.Model):
     procedure_slug: Mapped[str] = mapped_column(String(64))
     completed_at: Mapped[datetime]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The course a signed consent covers (records/course.py), so the dashboard can show
+    # "session 3 of 6" and find the consents due for a new one with one query: the sessions
+    # it allows (null: its definition has no course), the sessions used so far, the last
+    # clinic day it covers, and the major version of the definition it was signed with.
+    course_max_sessions: Mapped[int | None]
+    course_sessions_used: Mapped[int | None]
+    course_ends_on: Mapped[date | None]
+    definition_major: Mapped[int | None]
 
     record: Mapped[ConsentRecord] = relationship(back_populates="listing")
 

@@ -29,7 +29,7 @@ spanish.set_lang("es")
 # English, and is not measured.
 IDENTIFIERS = {
     "slug", "version", "language", "key", "kind", "value", "answer", "screening_step",
-    "format", "areas_question", "effect", "note", "when", "show_if",
+    "format", "areas_question", "effect", "note", "when", "show_if", "ask_again",
 }
 
 
@@ -87,6 +87,16 @@ def sections(definition: Definition) -> Iterator[tuple[str, str]]:
             question.question, *(option.label for option in question.options),
             question.explanation,
         )
+    course = definition.course
+    if course is not None:  # a later visit's check-in (issue 18)
+        yield "course (title and intro)", _sentences(course.title, course.intro)
+        for question in course.questions:
+            yield f"course.{question.key}", _sentences(
+                question.label, question.help, *(option.label for option in question.options)
+            )
+        for rule in course.rules:
+            yield f"course.rules[{rule.key}]", rule.reason
+        yield "course.statement", course.statement
 
 
 def _patient_strings(value, path: tuple = ()) -> Iterator[tuple[tuple, str]]:

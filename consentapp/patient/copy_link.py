@@ -45,7 +45,7 @@ def _base_url() -> str | None:
     return None
 
 
-def for_finish_screen(record_id: str) -> dict | None:
+def for_finish_screen(record_id: str, seed: str = "") -> dict | None:
     """The record's single-use link, as a URL and a QR code to draw (the same each time);
     None when the app does not know an address a phone can trust (the screen says to ask
     the staff)."""
@@ -53,7 +53,7 @@ def for_finish_screen(record_id: str) -> dict | None:
     if base is None:
         return None
     minutes = current_app.config["PATIENT_COPY_MINUTES"]
-    token = patient_copy.issue(record_id, minutes, current_app.config["SECRET_KEY"])
+    token = patient_copy.issue(record_id, minutes, current_app.config["SECRET_KEY"], seed=seed)
     url = base.rstrip("/") + url_for("patient.copy", token=token)
     return {"url": url, "qr": qr_code(url), "minutes": minutes}
 

@@ -75,6 +75,23 @@ class DraftData:
     def esign(self) -> dict | None:
         return self._data.get("esign")
 
+    @property
+    def raw(self) -> dict:
+        return self._data
+
+    # A visit's check-in (patient/check_in.py): {"record", "started_by", "role", "misses"}.
+    @property
+    def check_in(self) -> dict | None:
+        return self._data.get("check_in")
+
+    @property
+    def identity_confirmed(self) -> bool:
+        return self._data.get("identity_confirmed") is True
+
+    @property
+    def check_in_answers(self) -> dict:
+        return self._data.get("check_in_answers", {})
+
 
 def data_of(draft: PatientDraft) -> DraftData:
     return DraftData(draft)

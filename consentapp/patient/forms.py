@@ -103,6 +103,20 @@ class AboutYouForm(BaseForm):
             raise ValidationError(gettext("Please check the year of your date of birth."))
 
 
+class CheckInIdentityForm(BaseForm):
+    """A visit's check-in: the patient's date of birth, to match the record's."""
+
+    date_of_birth = DatePartsField(
+        _l("Your date of birth"), description=_l("For example: 3 25 1970."),
+    )
+
+    def validate_date_of_birth(self, field):
+        if not any(field.parts.values()):
+            raise StopValidation(gettext("Please enter your date of birth."))
+        if field.data is None:
+            raise StopValidation()
+
+
 def _field_for(question: Question, shown: bool = True) -> Field:
     """The field of one question. A question hidden now (a follow-up whose condition does not
     hold) is on the page only to appear when it does: it validates nothing, and its answer

@@ -14,7 +14,7 @@ from ..procedures import catalog
 from ..procedures.answers import for_the_patient
 from ..procedures.eligibility import stored_reasons
 from ..webforms import ContinueForm
-from . import copy_link, steps
+from . import check_in, copy_link, steps
 from .draft import TIMED_OUT_MESSAGE, current_draft, touch
 
 
@@ -102,7 +102,10 @@ def finished():
         return redirect(url_for(".welcome"))
     definition = catalog.definition_for(info["definition"])
     link = care_shown = reasons = None
-    if info["kind"] == "signed":
+    if info["kind"] == "visit":  # a visit's check-in: a link of its own to the new version
+        link = copy_link.for_finish_screen(info["record"], seed=f"visit:{info['visit']}")
+        care_shown = copy_link.care_of(info["record"], definition)
+    elif info["kind"] == "signed":
         # The record's one link, the same however often this screen is shown (a double tap,
         # a lost answer); a reload finds the session emptied and the welcome screen.
         link = copy_link.for_finish_screen(info["record"])
@@ -127,6 +130,13 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/still-here", view_func=still_here, methods=["POST"])
     bp.add_url_rule("/step/<key>", view_func=step, methods=["GET", "POST"])
     bp.add_url_rule("/finished", view_func=finished, methods=["GET"])
+    # A later visit of a course (staff start it from the record page).
+    bp.add_url_rule("/check-in", endpoint="check_in", view_func=check_in.identity,
+                    methods=["GET", "POST"])
+    bp.add_url_rule("/check-in/questions", endpoint="check_in_questions",
+                    view_func=check_in.questions, methods=["GET", "POST"])
+    bp.add_url_rule("/check-in/sign", endpoint="check_in_sign", view_func=check_in.sign,
+                    methods=["GET", "POST"])
     bp.add_url_rule("/copy/<token>", view_func=copy_link.limited(copy_link.copy),
                     methods=["GET"])
     bp.add_url_rule("/copy/<token>", endpoint="copy_download",

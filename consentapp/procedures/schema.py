@@ -26,7 +26,7 @@ from pydantic_core import PydanticCustomError
 
 from ..models import RuleEffect
 from .conditions import MAX_DEPTH, Condition, canonical, depth, names_answer, questions_named, walk
-from .steps import RESERVED_STEP_KEYS
+from .steps import CHECK_IN_STEP, RESERVED_STEP_KEYS
 
 QuestionKind = Literal["single", "multi", "yesno", "yesno_unsure", "text", "textarea"]
 CHOICE_KINDS = ("single", "multi", "yesno", "yesno_unsure")
@@ -213,8 +213,30 @@ class TeachBackQuestion(Strict):
         return next((o.label for o in self.options if o.value == value), value)
 
 
+class Course(Strict):
+    """What one signed consent covers when the procedure is a series of sessions, and what a
+    later visit's check-in asks again (docs/definition-language.md, section 13).
+
+    `ask_again` names questions of the definition whose answers can change between visits;
+    they are asked fresh at every check-in and, with `questions` (asked only then) and
+    `rules` (read only then), the definition's own rules run again on them.
+    """
+
+    max_sessions: int = Field(ge=2, le=50)
+    within_months: int = Field(ge=1, le=60)
+    title: str = Field(min_length=1)
+    intro: str = ""
+    ask_again: tuple[str, ...] = Field(min_length=1)
+    questions: tuple[Question, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    statement: str = Field(min_length=1, max_length=400)
+
+
+VERSION_PATTERN = re.compile(r"^(\d+)\.\d+\.\d+$")
+
 # Top-level keys only format 2 knows; a file using one must say `format = 2`.
-FORMAT_2_KEYS = ("areas_question", "not_sure", "before_your_visit", "aftercare", "when_to_call")
+FORMAT_2_KEYS = ("areas_question", "not_sure", "before_your_visit", "aftercare", "when_to_call",
+                 "course")
 
 
 def _format_one_rules(rules: Any) -> Any:
@@ -267,6 +289,7 @@ class Definition(Strict):
     when_to_call: WhenToCall | None = None
     consent_statements: tuple[Statement, ...] = Field(min_length=1)
     teach_back: tuple[TeachBackQuestion, ...] = ()
+    course: Course | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -340,6 +363,40 @@ class Definition(Strict):
                 note=self.not_sure.note,
             ))
         return (*self.rules, *implicit)
+
+    @property
+    def major_version(self) -> int | None:
+        """The first number of `version` ("2.1.0" -> 2); None when it is not N.N.N."""
+        found = VERSION_PATTERN.match(self.version)
+        return int(found.group(1)) if found else None
+
+    @cached_property
+    def check_in(self) -> Definition | None:
+        """The definition a visit's check-in runs its rules on: this one, with the course's
+        own questions as a step just before the screening step (so the rules may read them)
+        and the course's rules after the file's. None without a course."""
+        if self.course is None:
+            return None
+        steps = list(self.question_steps)
+        at = [step.key for step in steps].index(self.screening_step)
+        steps.insert(at, QuestionStep.model_construct(
+            key=CHECK_IN_STEP, title=self.course.title, intro=self.course.intro,
+            questions=self.course.questions,
+        ))
+        fields = {name: getattr(self, name) for name in type(self).model_fields}
+        return Definition.model_construct(**{
+            **fields, "question_steps": tuple(steps),
+            "rules": (*self.rules, *self.course.rules), "course": None,
+        })
+
+    def check_in_questions(self) -> tuple[Question, ...]:
+        """What a check-in asks, in order: the questions asked again (in the file's order),
+        then the course's own."""
+        if self.course is None:
+            return ()
+        again = set(self.course.ask_again)
+        return (*(q for q in self.questions.values() if q.key in again),
+                *self.course.questions)
 
 
 def _suggestion(name: str, known) -> str:
@@ -469,6 +526,55 @@ def _problems(definition: Definition) -> Iterator[tuple[str, str]]:
             if getattr(definition, name) is None:
                 yield name, "required in format 2"
         yield from _brace_problems(definition)
+    if definition.course is not None:
+        yield from _course_problems(definition)
+
+
+def _course_problems(definition: Definition) -> Iterator[tuple[str, str]]:
+    course = definition.course
+    if definition.major_version is None:
+        yield "version", ("a definition with a course needs a version of three numbers, "
+                          "such as 2.1.0: raising the first one ends every consent signed "
+                          "with an earlier one")
+    questions = definition.questions
+    screening = {q.key for step in definition.screening_steps for q in step.questions}
+    if len(course.ask_again) != len(set(course.ask_again)):
+        yield "course.ask_again", "names a question twice"
+    for key in course.ask_again:
+        if key not in questions:
+            yield "course.ask_again", f"no question '{key}'" + _suggestion(key, questions)
+        elif key not in screening:
+            yield "course.ask_again", (f"'{key}' is asked after the screening step "
+                                       f"'{definition.screening_step}'; only screening "
+                                       "questions are asked again")
+    own = [question.key for question in course.questions]
+    if len(own) != len(set(own)):
+        yield "course.questions", "two questions share a key"
+    for key in own:
+        if key in questions:
+            yield f"course.questions[{key}]", ("a question of the definition has this key; "
+                                               "to ask it again, list it in ask_again")
+    derived = definition.check_in
+    # A check-in question may follow up any answer the record holds, or an earlier one of
+    # its own.
+    asked = list(questions)
+    for question in course.questions:
+        if question.show_if is not None:
+            yield from _condition_problems(
+                derived, question.show_if, f"course.questions[{question.key}].show_if",
+                before=list(asked), this=question.key,
+            )
+        asked.append(question.key)
+    rule_keys = [rule.key for rule in definition.rules]
+    seen: list[str] = []
+    for rule in course.rules:
+        path = f"course.rules[{rule.key}]"
+        if rule.key in rule_keys or rule.key in seen:
+            yield f"{path}.key", f"two rules share the key '{rule.key}'"
+        seen.append(rule.key)
+        yield from _condition_problems(derived, rule.when, f"{path}.when")
+        if not rule.note and rule.effect != RuleEffect.NOT_ELIGIBLE:
+            yield f"{path}.note", f"a {rule.effect} rule needs a note for the clinician"
 
 
 def _rule_problems(definition: Definition) -> Iterator[tuple[str, str]]:

@@ -71,7 +71,9 @@ AFTER_QUESTIONS = (
     BuiltInStep("sign", "sign", lambda d: _("Consent and signature")),
 )
 BUILT_IN_STEPS = (ABOUT, OUTCOME, *AFTER_QUESTIONS)
-RESERVED_STEP_KEYS = frozenset(step.key for step in BUILT_IN_STEPS)
+# The question step of a visit's check-in (schema.Definition.check_in): reserved too.
+CHECK_IN_STEP = "check_in"
+RESERVED_STEP_KEYS = frozenset(step.key for step in BUILT_IN_STEPS) | {CHECK_IN_STEP}
 # Every kind of handler the patient side must provide.
 HANDLER_KINDS = frozenset({QUESTION, *(step.handler for step in BUILT_IN_STEPS)})
 AFTER_REVIEW = frozenset(step.key for step in BUILT_IN_STEPS if step.after_review)

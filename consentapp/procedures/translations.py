@@ -64,6 +64,25 @@ def key_paths(definition: Definition) -> set[str]:
     paths |= {f"risks.items[{risk.key}]" for risk in definition.risks.items}
     paths |= {f"consent_statements[{statement.key}]"
               for statement in definition.consent_statements}
+    course = definition.course
+    paths.add(f"course={'yes' if course else 'none'}")
+    if course is not None:
+        paths |= {f"course.max_sessions={course.max_sessions}",
+                  f"course.within_months={course.within_months}",
+                  f"course.ask_again={','.join(course.ask_again)}",
+                  f"course.questions.order={','.join(q.key for q in course.questions)}",
+                  f"course.rules.order={','.join(rule.key for rule in course.rules)}"}
+        for question in course.questions:
+            base = f"course.questions[{question.key}]"
+            paths |= {base, f"{base}.kind={question.kind}", f"{base}.required={question.required}"}
+            if question.options:
+                paths.add(f"{base}.options={','.join(o.value for o in question.options)}")
+            if question.show_if is not None:
+                paths.add(f"{base}.show_if={canonical(question.show_if)}")
+        for rule in course.rules:
+            base = f"course.rules[{rule.key}]"
+            paths |= {base, f"{base}.effect={rule.effect}",
+                      f"{base}.when={canonical(rule.when)}", f"{base}.note={rule.note}"}
     paths.add(f"teach_back.order={','.join(q.key for q in definition.teach_back)}")
     for question in definition.teach_back:
         base = f"teach_back[{question.key}]"

@@ -32,6 +32,7 @@ from ..procedures.care import tells_patient_to_call
 from ..procedures.eligibility import age_on, evaluate, hidden_answers
 from ..procedures.schema import Definition
 from .content import content_details
+from .course import listing_columns
 from .events import append_event, canonical_json
 from .search import search_key
 from .signature import Signature
@@ -248,7 +249,7 @@ def commit_record(definition: Definition, submission: Submission) -> ConsentReco
              **content_details(record)},
             at=now,
         )
-        add_listing(record)
+        add_listing(record, **listing_columns(record, definition))
         db.session.add(RenderJob(record_id=record.id))
         # The draft the answers came from (its id is the submission key) goes in the same
         # transaction: once the record exists, no second copy of the answers waits on the

@@ -7,7 +7,7 @@ rendering is deterministic and the same record and events always give the same t
 
 import hashlib
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from babel.dates import format_date
 from flask import current_app
@@ -17,12 +17,18 @@ from .. import clinic_time
 from ..i18n import english_name
 from ..models import Actor, ConsentRecord, EventKind, RecordEvent, SignatureMethod
 from ..procedures import care
-from ..procedures.answers import answered_steps, for_the_clinician, for_the_patient
+from ..procedures.answers import (
+    answer_text,
+    answered_steps,
+    for_the_clinician,
+    for_the_patient,
+)
 from ..procedures.catalog import definition_for
-from ..procedures.eligibility import age_on, stored_reasons
+from ..procedures.eligibility import age_on, shown_questions, stored_reasons
 from ..procedures.schema import Definition, InfoPage
 from . import labels
 from .attachment import ATTACHMENT_NAME, record_data, record_json
+from .course import last_covered_day
 from .events import events_of
 from .signature import from_dict
 from .verification import code_for, verification_url
@@ -150,6 +156,67 @@ def staff_decisions(events: Sequence[RecordEvent], tz_name: str) -> list[dict]:
     return decisions
 
 
+def visits(record: ConsentRecord, definition: Definition, events: Sequence[RecordEvent],
+           tz_name: str) -> list[dict]:
+    """Each visit's check-in of `events`, oldest first, as plain text: its session, outcome,
+    the questions asked and their answers, every rule that held with its note for the
+    clinician, the statement and the signature, who started it and from which device.
+    Patient words in the record's language (the caller's locale); staff words in English."""
+    if definition.course is None:
+        return []
+    derived = definition.check_in
+    asked = definition.check_in_questions()
+    entries = []
+    for event in events:
+        if event.kind != EventKind.VISIT_CHECKED_IN:
+            continue
+        details = event.details or {}
+        fresh = details.get("answers") or {}
+        day = date.fromisoformat(details["screened_on"])
+        age = age_on(record.patient_dob, day)
+        kept = {k: v for k, v in record.answers.items() if k not in {q.key for q in asked}}
+        combined = {**kept, **fresh}
+        shown = shown_questions(derived, combined, age)
+        reasons = stored_reasons(details.get("outcome_reasons"))
+        drawn = details.get("signature")
+        signature = None
+        if details.get("signature_method"):
+            signature = {"method": details["signature_method"],
+                         "signer_name": details.get("signer_name") or ""}
+            if drawn:
+                strokes = from_dict(drawn)
+                signature.update(width=strokes.width, height=strokes.height,
+                                 path=strokes.svg_path())
+        outcome = details.get("outcome")
+        entries.append({
+            "event_id": event.id,
+            "session": details.get("session"),
+            "of": details.get("of"),
+            "at": clinic_time.when(event.created_at, tz_name),
+            "at_local": clinic_time.in_language(event.created_at, tz_name, record.language),
+            "outcome": outcome,
+            "outcome_label": str(labels.OUTCOME_LABELS[outcome]),
+            "answers": [
+                {"key": q.key, "question": q.label, "answer": answer_text(q, fresh.get(q.key))}
+                for q in asked if q.key in shown
+            ],
+            "reasons": for_the_patient(derived, reasons),
+            "clinician": [
+                {**entry, "meaning": labels.EFFECT_MEANINGS[entry["effect"]]}
+                for entry in for_the_clinician(derived, reasons, combined, age,
+                                               noted_only=False)
+            ],
+            "statement": details.get("statement"),
+            "signature": signature,
+            "started_by": f"{details.get('started_by', '')}"
+            + (f", {details['started_by_role']}" if details.get("started_by_role") else ""),
+            "device": details.get("user_agent") or "",
+            "address": details.get("address") or "",
+            "hash": event.hash,
+        })
+    return entries
+
+
 def build_document(
     record: ConsentRecord, definition: Definition, events: Sequence[RecordEvent], *,
     clinic_name: str, tz_name: str, verification_code: str, verification_url: str,
@@ -265,7 +332,19 @@ def _document(
         "teach_back": _teach_back(definition, record.teach_back),
         "esign": _esign(record.esign_agreement, tz_name),
         "photos": photo_consents(record, events, tz_name),
+        "visits": visits(record, definition, events, tz_name),
+        "course": _course(record, definition),
     }
+
+
+def _course(record: ConsentRecord, definition: Definition) -> dict | None:
+    """What the consent covers, as the patient agreed to it."""
+    course = definition.course
+    if course is None or not record.is_signed:
+        return None
+    last = last_covered_day(record, definition)
+    return {"max_sessions": course.max_sessions, "within_months": course.within_months,
+            "until": format_date(last, "long", locale=record.language)}
 
 
 def _esign(agreement: dict | None, tz_name: str) -> dict | None:

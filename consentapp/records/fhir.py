@@ -9,6 +9,7 @@ and QuestionnaireResponse unchanged), so whatever we emit has passed its validat
 import base64
 import hashlib
 import uuid
+from datetime import date
 
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.consent import Consent
@@ -159,6 +160,49 @@ def build_response(record: ConsentRecord, definition: Definition, patient_ref: s
     )
 
 
+def build_visit_responses(record: ConsentRecord, definition: Definition,
+                          patient_ref: str) -> list[QuestionnaireResponse]:
+    """One QuestionnaireResponse per visit's check-in (records/course.py): the questions it
+    asked with the answers given that day, and the statement signed."""
+    if definition.course is None:
+        return []
+    derived = definition.check_in
+    asked = definition.check_in_questions()
+    keys = {question.key for question in asked}
+    responses = []
+    for event in record.events:
+        if event.kind != EventKind.VISIT_CHECKED_IN:
+            continue
+        details = event.details
+        fresh = details.get("answers") or {}
+        kept = {k: v for k, v in record.answers.items() if k not in keys}
+        age = age_on(record.patient_dob, date.fromisoformat(details["screened_on"]))
+        shown = shown_questions(derived, {**kept, **fresh}, age)
+        items = []
+        for question in asked:
+            if question.key not in shown:
+                continue
+            child = {"linkId": question.key, "text": question.label}
+            answers = _answers(question, fresh.get(question.key), derived)
+            if answers:
+                child["answer"] = answers
+            items.append(child)
+        groups = [{"linkId": "check_in", "text": definition.course.title, "item": items}]
+        if details.get("statement"):
+            groups.append({"linkId": "visit_statement", "text": details["statement"],
+                           "answer": [{"valueBoolean": True}]})
+        responses.append(QuestionnaireResponse(
+            id=f"{record.id}-visit-{event.id}",
+            identifier={"system": ID_SYSTEM, "value": f"{record.id}/visit/{event.id}"},
+            questionnaire=f"{questionnaire_url(definition)}-check-in|{definition.version}",
+            status="completed",
+            subject={"reference": patient_ref},
+            authored=_instant(event.created_at),
+            item=groups,
+        ))
+    return responses
+
+
 def _instant(moment) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -196,6 +240,8 @@ def build_bundle(record: ConsentRecord, definition: Definition) -> Bundle:
         {"fullUrl": _urn(f"questionnaire:{record.definition_sha256}"), "resource": questionnaire},
         *({"fullUrl": _urn(f"flag:{record.id}:{flag.code.coding[0].code}"), "resource": flag}
           for flag in build_flags(record, definition, patient_ref)),
+        *({"fullUrl": _urn(f"visit:{response.id}"), "resource": response}
+          for response in build_visit_responses(record, definition, patient_ref)),
     ]
     return Bundle(
         type="collection",

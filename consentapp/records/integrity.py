@@ -37,7 +37,7 @@ from .events import GENESIS_HASH, check_chain, event_hash
 # The events that can carry a record's content hash, in the order they are believed: the
 # record's own first event, else the migration's, for records signed before hashes were kept.
 CONTENT_EVENTS = (EventKind.SIGNED, EventKind.SCREENED_OUT, EventKind.CONTENT_HASH_RECORDED)
-_KINDS_READ = (*CONTENT_EVENTS, EventKind.PDF_RENDERED)
+_KINDS_READ = (*CONTENT_EVENTS, EventKind.PDF_RENDERED, EventKind.VISIT_CHECKED_IN)
 BATCH = 500
 
 
@@ -84,7 +84,17 @@ def content_problems(record: ConsentRecord, events: list[RecordEvent]) -> list[s
     if content_sha256(record, version) != carrier.details["content_sha256"]:
         return [f"its content no longer matches the hash in its {carrier.kind} event "
                 f"(event {carrier.id}): the record was changed after it was written"]
-    return []
+    problems = []
+    # Each visit's check-in carries the record's hash as it stood then (records/course.py).
+    for visit in events:
+        if visit.kind != EventKind.VISIT_CHECKED_IN:
+            continue
+        visit_version = visit.details.get("record_content_version")
+        if visit_version not in FIELDS or content_sha256(record, visit_version) != \
+                visit.details.get("record_content_sha256"):
+            problems.append(f"its visit check-in (event {visit.id}) does not carry the "
+                            "record's content hash: the record or the visit was changed")
+    return problems
 
 
 def pdf_problems(events: list[RecordEvent], pdfs: list[tuple[int, str]]) -> list[str]:

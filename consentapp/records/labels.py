@@ -30,6 +30,8 @@ EVENT_MEANINGS = {
     EventKind.PATIENT_COPY_DOWNLOADED: "Patient downloaded their copy",
     EventKind.PDF_RENDER_REFUSED: "PDF refused: the stored record no longer matched its hash",
     EventKind.CONTENT_HASH_RECORDED: "Content hash recorded (a record kept before hashes were)",
+    EventKind.VISIT_CHECKED_IN: "Visit check-in: answers confirmed and signed",
+    EventKind.VISIT_IDENTITY_NOT_CONFIRMED: "Visit check-in ended: the date of birth did not match",
 }
 
 # The staff decisions a PDF version reports, with the heading each gets.

@@ -18,7 +18,16 @@ from sqlalchemy import select, update
 
 from ..database import insert_if_missing
 from ..extensions import db
-from ..models import Actor, ConsentRecord, EventKind, PatientCopyLink, RecordPdf, utcnow
+from ..models import (
+    Actor,
+    ConsentRecord,
+    EventKind,
+    JobStatus,
+    PatientCopyLink,
+    RecordPdf,
+    RenderJob,
+    utcnow,
+)
 from .events import append_event
 
 # A token is 43 characters (32 bytes, URL-safe base64); anything much longer is not ours.
@@ -37,21 +46,24 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def link_token(record: ConsentRecord, secret_key: str) -> str:
+def link_token(record: ConsentRecord, secret_key: str, seed: str = "") -> str:
     """The token of the record's finish-screen link: derived rather than drawn at random, so
     the finish screen shown twice (a double tap, a retry after a lost answer) shows the same
     single-use link, never a second one. An HMAC, with the app's secret key, of the record
     id and its submission key (the draft's random id, never shown anywhere): neither the
-    database alone nor the key alone can make it."""
+    database alone nor the key alone can make it. A visit's check-in gives its own `seed`,
+    so each visit's finish screen has a fresh single-use link to the newest version."""
     message = f"patient-copy:{record.id}:{record.submission_key}".encode()
+    if seed:
+        message += f":{seed}".encode()
     digest = hmac.new(secret_key.encode(), message, hashlib.sha256)
     return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
 
 
-def issue(record_id: str, minutes: float, secret_key: str) -> str:
+def issue(record_id: str, minutes: float, secret_key: str, seed: str = "") -> str:
     """The record's link, valid for `minutes` from when it was first issued; returns the
     token (commits)."""
-    token = link_token(db.session.get(ConsentRecord, record_id), secret_key)
+    token = link_token(db.session.get(ConsentRecord, record_id), secret_key, seed)
     now = utcnow()
     insert_if_missing(PatientCopyLink, {
         "token_sha256": _digest(token), "record_id": record_id, "created_at": now,
@@ -84,9 +96,19 @@ def state(token: str) -> str:
         return LinkState.USED
     if link.expires_at <= utcnow():
         return LinkState.EXPIRED
-    if latest_pdf(link.record_id) is None:
+    if latest_pdf(link.record_id) is None or _owed(link.record_id):
         return LinkState.PREPARING
     return LinkState.READY
+
+
+def _owed(record_id: str) -> bool:
+    """A newer version is being made (a visit's check-in, a decision): the link waits for it
+    rather than hand over the one before."""
+    return db.session.scalar(
+        select(RenderJob.id).where(RenderJob.record_id == record_id,
+                                   RenderJob.status.in_([JobStatus.PENDING, JobStatus.RUNNING]))
+        .limit(1)
+    ) is not None
 
 
 def record_of(token: str) -> str | None:
@@ -112,7 +134,7 @@ def claim(token: str, *, address: str, user_agent: str) -> Claimed:
     if link is None:
         return Claimed(None, LinkState.UNKNOWN)
     pdf = latest_pdf(link.record_id)
-    if pdf is None:
+    if pdf is None or _owed(link.record_id):
         found = state(token)
         return Claimed(None, found)
     now = utcnow()

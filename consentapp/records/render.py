@@ -36,7 +36,8 @@ PACKAGED_ORIGIN = "https://packaged.invalid"
 PDF_VARIANT = "pdf/a-3b"
 # Bump LAYOUT when templates/pdf or pdf.css change what a page shows: with the WeasyPrint
 # version it says which renderer made a stored PDF, so a rebuild can be told apart.
-LAYOUT = 4  # 4: format 2 (clinician notes, care sections), the paper from PDF_PAGE_SIZE
+# 5: a course's "Visits" section; 4: format 2 (clinician notes, care sections), the paper.
+LAYOUT = 5
 RENDERER = f"consent-pdf {LAYOUT}; weasyprint {version('weasyprint')}; {PDF_VARIANT}"
 _OUTPUT_INTENT = "srgb-packaged"
 

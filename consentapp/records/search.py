@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
-from sqlalchemy import Select, false, func, select
+from sqlalchemy import Select, and_, false, func, not_, select
 from sqlalchemy.orm import load_only
 
-from ..clinic_time import utc_start_of
+from ..clinic_time import clinic_today, utc_start_of
 from ..extensions import db
 from ..models import ConsentRecord, RecordListing, RecordStatus
+from . import course
 
 SEARCH_KEY_LENGTH = 400
 # Letters that Unicode does not decompose into a base letter plus an accent.
@@ -56,6 +57,13 @@ def _order_by(sort: str) -> tuple:
     }[sort]
 
 
+class CourseFilter(StrEnum):
+    """The dashboard's course filter (records/course.py)."""
+
+    DUE = "due"  # no longer covers a visit: a new consent is needed
+    IN_FORCE = "in_force"  # covers a visit today
+
+
 @dataclass(frozen=True)
 class RecordFilters:
     name: str = ""
@@ -64,6 +72,7 @@ class RecordFilters:
     completed_to: date | None = None
     procedure: str = ""
     status: str = ""
+    course: str = ""
     sort: str = Sort.NEWEST
 
 
@@ -133,6 +142,10 @@ def conditions(filters: RecordFilters, tz_name: str) -> list:
         found.append(listing.completed_at < end)
     if filters.procedure:
         found.append(listing.procedure_slug == filters.procedure)
+    if filters.course:
+        due = course.due_for_renewal(clinic_today(), course.majors_on_offer())
+        found.append(due if filters.course == CourseFilter.DUE
+                     else and_(course.in_force(), not_(due)))
     return found
 
 

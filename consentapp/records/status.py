@@ -37,9 +37,11 @@ def status_after(outcome: str, event_kinds: Iterable[str]) -> str:
     return status
 
 
-def add_listing(record: ConsentRecord) -> None:
-    """The new record's listing row, in the transaction that commits the record."""
+def add_listing(record: ConsentRecord, **course) -> None:
+    """The new record's listing row, in the transaction that commits the record (`course`:
+    the course's columns, records.course.listing_columns)."""
     db.session.add(RecordListing(
+        **course,
         record_id=record.id,
         status=initial_status(record.outcome),
         patient_name_search=record.patient_name_search,

@@ -31,6 +31,8 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "countersign": frozenset({StaffRole.CLINICIAN}),
     "record_withdrawal": frozenset({StaffRole.CLINICIAN, StaffRole.FRONTDESK}),
     "hand_over": frozenset({StaffRole.FRONTDESK}),
+    # a course's later visit: a check-in (or a new consent) on the tablet, from the record
+    "start_check_in": frozenset({StaffRole.FRONTDESK, StaffRole.CLINICIAN}),
     "manage_staff": frozenset({StaffRole.ADMIN}),
     "audit": frozenset({StaffRole.ADMIN}),
     "settings": frozenset({StaffRole.ADMIN}),

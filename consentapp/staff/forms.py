@@ -23,7 +23,7 @@ from ..i18n import SUPPORTED, language_label
 from ..models import EventKind
 from ..records.search import Sort
 from ..webforms import BaseForm, at_most, choices
-from .labels import ROLE_LABELS, SORT_LABELS, STATUS_LABELS
+from .labels import COURSE_FILTER_LABELS, ROLE_LABELS, SORT_LABELS, STATUS_LABELS
 
 
 class LoginForm(BaseForm):
@@ -69,6 +69,10 @@ class DashboardFilterForm(BaseForm):
     procedure = SelectField("Procedure", validators=[Optional()], validate_choice=False)
     status = SelectField(
         "Status", choices=choices([("", "Any status"), *STATUS_LABELS.items()]),
+        validators=[Optional()],
+    )
+    course = SelectField(
+        "Course", choices=choices([("", "Any"), *COURSE_FILTER_LABELS.items()]),
         validators=[Optional()],
     )
     sort = SelectField("Sort by", choices=choices(SORT_LABELS.items()), default=Sort.NEWEST,

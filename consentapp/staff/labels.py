@@ -5,7 +5,8 @@ whoever reads a record years later, in the record's language where it addresses 
 """
 
 from ..models import EventKind, RecordOutcome, RecordStatus, RuleEffect, StaffRole
-from ..records.search import Sort
+from ..records.course import CourseEnd
+from ..records.search import CourseFilter, Sort
 
 STATUS_LABELS = {
     RecordStatus.SIGNED: "Signed",
@@ -45,6 +46,25 @@ EVENT_LABELS = {
     EventKind.PATIENT_COPY_DOWNLOADED: "Patient downloaded their copy",
     EventKind.PDF_RENDER_REFUSED: "PDF refused: record changed outside the app",
     EventKind.CONTENT_HASH_RECORDED: "Content hash recorded by a migration",
+    EventKind.VISIT_CHECKED_IN: "Visit check-in signed by the patient",
+    EventKind.VISIT_IDENTITY_NOT_CONFIRMED: "Check-in ended: date of birth did not match",
+}
+
+COURSE_FILTER_LABELS = {
+    CourseFilter.DUE: "Due for a new consent",
+    CourseFilter.IN_FORCE: "Covers a visit today",
+}
+
+# Why a consent no longer covers a visit, in a word (the record page says more).
+COURSE_END_LABELS = {
+    CourseEnd.NOT_SIGNED: "Never signed",
+    CourseEnd.NO_COURSE: "One visit only",
+    CourseEnd.WITHDRAWN: "Withdrawn",
+    CourseEnd.DECLINED: "Declined",
+    CourseEnd.AWAITING_REVIEW: "Waiting for review",
+    CourseEnd.MAJOR_VERSION: "Form changed",
+    CourseEnd.PERIOD_OVER: "Period over",
+    CourseEnd.SESSIONS_USED: "Sessions used up",
 }
 
 SORT_LABELS = {

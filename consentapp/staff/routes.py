@@ -12,6 +12,7 @@ from .views import (
     admin,
     audit,
     auth,
+    course,
     dashboard,
     decisions,
     export,
@@ -53,6 +54,11 @@ def register(bp: Blueprint) -> None:
                     methods=POST)
     bp.add_url_rule("/records/<record_id>/photo-consent/withdraw",
                     view_func=decisions.withdraw_photo_consent, methods=POST)
+    # A course's later visits.
+    bp.add_url_rule("/records/<record_id>/check-in", view_func=course.start_check_in,
+                    methods=POST)
+    bp.add_url_rule("/records/<record_id>/new-consent", view_func=course.start_new_consent,
+                    methods=POST)
     # Verifying a PDF.
     bp.add_url_rule("/verify", view_func=verify.verify_pdf, methods=GET_POST)
     bp.add_url_rule("/verify/<code>", view_func=verify.verify_record, methods=GET)

@@ -27,9 +27,9 @@ from . import sessions
 
 # The dashboard's filters that are kept here: the ones that can name a patient, and with
 # them the rest of the form, so a saved search is the whole search as typed.
-SAVED_FIELDS = ("q", "dob", "date_from", "date_to", "procedure", "status", "sort")
+SAVED_FIELDS = ("q", "dob", "date_from", "date_to", "procedure", "status", "course", "sort")
 # What may ride in a URL as it is: the status tabs, the "see all waiting" link, the sort.
-URL_FIELDS = ("status", "sort")
+URL_FIELDS = ("status", "course", "sort")
 # A search address written by hand or kept from before: its filters are saved and the
 # browser sent to the clean address.
 PATIENT_FIELDS = ("q", "dob", "date_from", "date_to", "procedure")

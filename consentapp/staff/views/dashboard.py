@@ -9,17 +9,21 @@ from datetime import timedelta
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from ...models import StaffRole
+from ...clinic_time import clinic_today
+from ...extensions import db
+from ...models import EventKind, RecordEvent, RecordListing, StaffRole
 from ...procedures import catalog
 from ...procedures.eligibility import stored_reasons
-from ...records import monitor
+from ...records import course, monitor
 from ...records.search import RecordFilters, Sort, review_queue, search, waiting_for_review
 from ...webforms import choices
 from .. import saved_search
 from ..access import can, requires
 from ..forms import DashboardFilterForm, HandOverForm
+from ..labels import COURSE_END_LABELS
 
 REVIEW_QUEUE_SIZE = 10
 # Past this a page number is not a page of any clinic's records (and past 2**63 it is not a
@@ -60,6 +64,7 @@ def _filters(form: DashboardFilterForm) -> RecordFilters:
         completed_to=form.date_to.data,
         procedure=form.procedure.data or "",
         status=form.status.data or "",
+        course=form.course.data or "",
         sort=form.sort.data or Sort.NEWEST,
     )
 
@@ -100,7 +105,7 @@ def current_search() -> Search:
     data = MultiDict({**(typed or {}), **{name: args[name] for name in
                                           saved_search.URL_FIELDS if name in args}})
     form, procedures = _form(data)
-    kept = {name: args[name] for name in ("sort",) if name in args}
+    kept = {name: args[name] for name in ("sort", "course") if name in args}
     if search_id and not expired:
         kept["search"] = search_id
     return _search_from(form, procedures, kept=kept, expired=expired)
@@ -124,6 +129,24 @@ def _page(found: Search, *, status_code: int = 200):
             timedelta(seconds=current_app.config["WORKER_SILENT_SECONDS"])
         )
         failed = monitor.queue_state().failed if overdue else 0
+    today = clinic_today()
+    majors = course.majors_on_offer()
+    ids = [record.id for record, _status in result.rows]
+    courses = {}
+    rows = select(RecordListing).where(RecordListing.record_id.in_(ids))
+    for listing in db.session.scalars(rows):
+        if listing.course_max_sessions is not None:
+            courses[listing.record_id] = {
+                "used": listing.course_sessions_used, "of": listing.course_max_sessions,
+                "ended": course.listing_ended(listing, today, majors),
+            }
+    # The newest visit of each course on the page: a check-in that needs a clinician shows.
+    visits = select(RecordEvent.record_id, RecordEvent.details).where(
+        RecordEvent.record_id.in_(list(courses)),
+        RecordEvent.kind == EventKind.VISIT_CHECKED_IN,
+    ).order_by(RecordEvent.id)
+    for record_id, details in db.session.execute(visits):
+        courses[record_id]["last_visit"] = details.get("outcome")
     hand_over = HandOverForm()
     hand_over.procedure.choices = choices(found.procedures)
     return render_template(
@@ -131,7 +154,9 @@ def _page(found: Search, *, status_code: int = 200):
         form=form,
         result=result,
         filtered=any((form[name].raw_data or [""])[0] for name in (
-            "q", "dob", "date_from", "date_to", "procedure", "status")),
+            "q", "dob", "date_from", "date_to", "procedure", "status", "course")),
+        courses=courses,
+        course_end_labels=COURSE_END_LABELS,
         kept=found.kept,
         expired=found.expired,
         queue=queue,

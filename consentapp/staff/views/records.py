@@ -14,15 +14,18 @@ from ...models import ConsentRecord, EventKind, RecordPdf
 from ...procedures import catalog
 from ...procedures.answers import answered_steps, for_the_clinician
 from ...procedures.eligibility import stored_reasons
+from ...records import course
 from ...records.aftercare_sheet import NoAftercare, sheet_for
 from ...records.decisions import COUNTERSIGN_STATEMENT, current_status
-from ...records.document import photo_consents, record_age
+from ...records.document import photo_consents, record_age, visits
 from ...records.events import append_event
 from ...records.fhir import build_bundle
 from ...records.integrity import record_problems
 from ...records.jobs import pending_job_for
+from ...webforms import ContinueForm
 from ..access import requires
 from ..forms import CountersignForm, ReviewForm, WithdrawalForm
+from ..labels import COURSE_END_LABELS
 
 # A PDF shown in the browser's own viewer (to print it): the app's page policy would stop
 # Chrome's viewer from embedding the file, so this response allows exactly that and no more.
@@ -85,6 +88,10 @@ def render_record(item: ConsentRecord, *, status_code: int = 200, refusal: str |
         photos=photo_consents(item, events, current_app.config["CLINIC_TIMEZONE"]),
         # Shown above everything: staff must not decide on a record that was forged.
         integrity_problems=record_problems(item),
+        course=course.standing_now(item) if item.is_signed else None,
+        visits=visits(item, definition, events, current_app.config["CLINIC_TIMEZONE"]),
+        course_end_labels=COURSE_END_LABELS,
+        start_form=ContinueForm(),
     )
     return page, status_code
 
