@@ -159,6 +159,7 @@ def test_forms_check_accepts_the_shipped_course(runner):
 # -- two visits, then the record ---------------------------------------------------------------
 
 
+@pytest.mark.renders_pdfs
 def test_a_consent_then_two_check_ins_make_pdf_version_3(app, journey, staff, runner, tmp_path):
     record_id = _signed_record(app, journey)
     assert _latest_pdf(app, record_id).version == 1
@@ -406,6 +407,7 @@ def test_the_dashboard_finds_consents_due_for_a_new_consent(app, make_record, st
     assert fresh
 
 
+@pytest.mark.renders_pdfs
 def test_the_check_in_gives_a_fresh_copy_link_to_the_new_version(app, journey, staff):
     from .test_patient_copy import qr_text
 
@@ -431,6 +433,7 @@ def test_the_check_in_gives_a_fresh_copy_link_to_the_new_version(app, journey, s
     assert again.status_code == 410
 
 
+@pytest.mark.renders_pdfs
 def test_a_check_in_in_spanish(app, journey, staff):
     journey.complete(language="es")
     with app.app_context():
