@@ -21,7 +21,7 @@ from ..extensions import db
 from ..models import ConsentRecord, PatientDraft, RecordOutcome, SignatureMethod
 from ..procedures import catalog
 from ..procedures.answers import for_the_patient
-from ..procedures.eligibility import age_on, page_conditions, shown_questions
+from ..procedures.eligibility import age_on
 from ..procedures.schema import Definition, QuestionStep, Statement
 from ..procedures.steps import CHECK_IN_STEP
 from ..records import course
@@ -29,8 +29,8 @@ from ..records.course import AlreadyCheckedIn, CheckIn, CheckInRefused
 from ..records.jobs import after_commit
 from ..records.signature import SignatureError, parse
 from .draft import current_draft, data_of, save
-from .forms import CheckInIdentityForm, question_step_form, sign_form
-from .steps import ADDED_QUESTION
+from .forms import CheckInIdentityForm, sign_form
+from .question_page import question_page
 
 NO_MATCH = _l("That date of birth does not match the one we have. Please check it and try "
               "again.")
@@ -129,16 +129,6 @@ def _age(record: ConsentRecord) -> int:
     return age_on(record.patient_dob, clinic_today())
 
 
-def _posted_choices(step: QuestionStep) -> dict:
-    posted = {}
-    for question in step.questions:
-        if question.kind == "multi":
-            posted[question.key] = request.form.getlist(question.key)
-        elif question.kind in ("single", "yesno", "yesno_unsure"):
-            posted[question.key] = request.form.get(question.key)
-    return posted
-
-
 @_in_language
 def questions(draft: PatientDraft, started: dict, record: ConsentRecord, definition: Definition):
     data = data_of(draft)
@@ -150,38 +140,20 @@ def questions(draft: PatientDraft, started: dict, record: ConsentRecord, definit
         questions=definition.check_in_questions(),
     )
     keys = [question.key for question in step.questions]
-    age = _age(record)
     earlier = {k: v for k, v in record.answers.items() if k not in keys}
-    saved = data.check_in_answers
-    if request.method == "POST":
-        shown = shown_questions(derived, {**earlier, **_posted_choices(step)}, age)
-    else:
-        shown = shown_questions(derived, {**earlier, **saved}, age)
-    in_place = page_conditions(derived, step, earlier, age)
-    on_page = [k for k in keys if k in shown or k in in_place]
-    follow_ups = [q.key for q in step.questions if q.show_if is not None]
-    form_class = question_step_form(step, on_page, shown)
     # Asked fresh: never the last visit's answers, only what was typed on this check-in.
-    form = form_class(data={k: saved.get(k) for k in on_page} if request.method == "GET"
-                      else None)
-    added = False
-    if request.method == "POST":
-        rendered = set(request.form.get("shown", "").split())
-        added = any(k in shown and k not in rendered for k in follow_ups)
-    if not added and form.validate_on_submit():
-        answers = {k: form[k].data for k in on_page if k in shown}
+    page = question_page(derived, step, earlier=earlier, saved=data.check_in_answers,
+                         age=_age(record))
+    if page.accepted():
+        answers = page.answers()
         result = course.screen(record, definition, answers, clinic_today())
         if result.outcome == RecordOutcome.NOT_ELIGIBLE:
             return _finish(draft, started, record, definition, answers, None)
         save(draft, check_in_answers=answers)
         return redirect(url_for(".check_in_sign"))
     return render_template(
-        "patient/check_in/questions.html", form=form, fields=on_page,
-        title=step.title, intro=step.intro,
-        follow_ups={k: {"condition": in_place.get(k), "hidden": k not in shown}
-                    for k in follow_ups if k in on_page},
-        shown=" ".join(k for k in follow_ups if k in shown),
-        added=ADDED_QUESTION if added else None,
+        "patient/check_in/questions.html", title=step.title, intro=step.intro,
+        **page.template_context(),
         **_context(definition, "questions", record),
     )
 

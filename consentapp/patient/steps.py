@@ -11,7 +11,6 @@ from datetime import date
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from .. import i18n, kiosk
 from ..clinic_time import clinic_today
@@ -22,11 +21,9 @@ from ..procedures.eligibility import (
     age_on,
     evaluate,
     missing_required,
-    page_conditions,
-    shown_questions,
     visible_answers,
 )
-from ..procedures.schema import Definition, QuestionStep
+from ..procedures.schema import Definition
 from ..procedures.steps import (
     OUTCOME,
     done_after_saving,
@@ -48,11 +45,11 @@ from .forms import (
     EsignForm,
     PhotoConsentForm,
     SignerForm,
-    question_step_form,
     risks_form,
     sign_form,
     teach_back_form,
 )
+from .question_page import question_page
 
 clearing_site_data = kiosk.clearing_site_data
 
@@ -160,23 +157,6 @@ def _about(draft, definition, context):
     )
 
 
-def _posted_choices(step: QuestionStep) -> dict:
-    """The choices posted for the step's questions, unchecked: enough to work out which
-    follow-ups the answers call for (a value that is no option simply matches nothing)."""
-    posted = {}
-    for question in step.questions:
-        if question.kind == "multi":
-            posted[question.key] = request.form.getlist(question.key)
-        elif question.kind in ("single", "yesno", "yesno_unsure"):
-            posted[question.key] = request.form.get(question.key)
-    return posted
-
-
-# The status line of a step shown again because an answer called for a follow-up question.
-ADDED_QUESTION = _l("We added a question based on your answer. Please answer it, then press "
-                    "Continue.")
-
-
 def _question_step(draft, definition: Definition, context):
     key = context["current"].key
     question_step = definition.step(key)
@@ -185,35 +165,13 @@ def _question_step(draft, definition: Definition, context):
     age = _age(data.about)
     saved = visible_answers(definition, data.answers, age)
     earlier = {k: v for k, v in saved.items() if k not in keys}
-    if request.method == "POST":
-        shown = shown_questions(definition, {**earlier, **_posted_choices(question_step)}, age)
-    else:
-        shown = shown_questions(definition, saved, age)
-    # A follow-up on a question of this page is always on it, hidden while not called for
-    # (the show-if script shows it at once); one on earlier answers only is there or not.
-    in_place = page_conditions(definition, question_step, earlier, age)
-    on_page = [k for k in keys if k in shown or k in in_place]
-    follow_ups = [q.key for q in question_step.questions if q.show_if is not None]
-    form_class = question_step_form(question_step, on_page, shown)
-    form = form_class(data={k: saved.get(k) for k in on_page} if request.method == "GET"
-                      else None)
-    added = False
-    if request.method == "POST":
-        rendered = set(request.form.get("shown", "").split())
-        # Without the script: a follow-up the answers now call for was not on the screen.
-        # Show the step again with it, keeping everything chosen, and save nothing yet.
-        added = any(k in shown and k not in rendered for k in follow_ups)
-    if not added and form.validate_on_submit():
-        values = {k: form[k].data for k in on_page if k in shown}
-        answers = {**{k: v for k, v in data.answers.items() if k not in keys}, **values}
+    page = question_page(definition, question_step, earlier=earlier, saved=saved, age=age)
+    if page.accepted():
+        answers = {**{k: v for k, v in data.answers.items() if k not in keys}, **page.answers()}
         return _save_screening_input(draft, definition, key, answers=answers, about=data.about)
     return render_template(
-        "patient/form_step.html", form=form, fields=on_page,
-        title=question_step.title, intro=question_step.intro,
-        follow_ups={k: {"condition": in_place.get(k), "hidden": k not in shown}
-                    for k in follow_ups if k in on_page},
-        shown=" ".join(k for k in follow_ups if k in shown),
-        added=ADDED_QUESTION if added else None,
+        "patient/form_step.html", title=question_step.title, intro=question_step.intro,
+        **page.template_context(),
         **context,
     )
 
