@@ -44,21 +44,59 @@ VIEWPORTS = {
 }
 
 
+class PageProblems(list):
+    """Every script error and console error of the pages a test opens: the test fails on
+    any, whatever it asserted (fixtures below attach this to each page). A test that opens
+    an error page on purpose names the console line it expects with expect()."""
+
+    def __init__(self):
+        super().__init__()
+        self.expected: list[str] = []
+
+    def expect(self, text: str) -> None:
+        self.expected.append(text)
+
+    def watch(self, page) -> None:
+        page.on("pageerror", lambda error: self.append(f"{page.url}: page error: {error}"))
+        page.on("console", lambda message: self._console(page, message))
+
+    def _console(self, page, message) -> None:
+        if message.type == "error" and not any(text in message.text for text in self.expected):
+            self.append(f"{page.url}: console error: {message.text}")
+
+
 @pytest.fixture
-def open_device(chromium):
-    """open_device("phone", java_script_enabled=False) -> a fresh touch page of that size."""
+def page_problems():
+    problems = PageProblems()
+    yield problems
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture
+def new_page(chromium, page_problems):
+    """new_page(viewport=...) -> a page in a fresh browser context, watched for errors."""
     contexts = []
 
-    def open_(name: str = "tablet-portrait", **options):
-        context = chromium.new_context(
-            viewport=VIEWPORTS[name], has_touch=True, device_scale_factor=1, **options
-        )
+    def open_(**options):
+        context = chromium.new_context(**options)
+        context.on("page", page_problems.watch)  # pages the app opens itself, too
         contexts.append(context)
         return context.new_page()
 
     yield open_
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def open_device(new_page):
+    """open_device("phone", java_script_enabled=False) -> a fresh touch page of that size."""
+
+    def open_(name: str = "tablet-portrait", **options):
+        return new_page(viewport=VIEWPORTS[name], has_touch=True, device_scale_factor=1,
+                        **options)
+
+    return open_
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ def read_qr_code(png: bytes) -> str:
 
 
 def test_the_finish_screen_qr_code_downloads_the_signed_pdf_once_on_a_phone(
-    app, server_url, tablet, open_device, screenshot
+    app, server_url, tablet, open_device, screenshot, page_problems
 ):
     patient = TabletPatient(tablet, server_url)
     patient.to_review(name="Quinn Copy", dob="1980-08-08")
@@ -67,6 +67,7 @@ def test_the_finish_screen_qr_code_downloads_the_signed_pdf_once_on_a_phone(
         assert content == record.latest_pdf.content
         assert "patient_copy_downloaded" in [event.kind for event in record.events]
 
+    page_problems.expect("status of 410")  # the used link's page answers 410 Gone
     phone.goto(url)
     expect(phone.get_by_text("This link has already been used")).to_be_visible()
     assert phone.get_by_role("button", name="Download my PDF").count() == 0

@@ -17,11 +17,8 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def desktop(chromium):
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    yield page
-    context.close()
+def desktop(new_page):
+    return new_page(viewport={"width": 1280, "height": 900})
 
 
 def _clinician(app, **fields):
@@ -112,14 +109,10 @@ def test_dashboard_search_and_a_record_page(app, server_url, desktop, screenshot
 
 
 def test_a_countersignature_drawn_on_the_pad_raises_no_page_error(
-    app, server_url, desktop, make_record
+    app, server_url, desktop, make_record, page_problems
 ):
     """The staff pad is the patient's macro without the choice of method or Undo: it must
     start, draw, clear and send with no error on the page or in its console."""
-    problems = []
-    desktop.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    desktop.on("console", lambda message: problems.append(f"console error: {message.text}")
-               if message.type == "error" else None)
     record_id = make_record("Maria Example")
     with app.app_context():
         process_pending()
@@ -160,7 +153,7 @@ def test_a_countersignature_drawn_on_the_pad_raises_no_page_error(
         ).one()
         (stroke,) = countersigned.details["signature"]["strokes"]
         assert len(stroke) >= 20
-    assert problems == []
+    assert page_problems == []
 
 
 class TestIdleLogoff:
