@@ -6,6 +6,7 @@ exist yet: each section creates its own database, NAME or NAME_<section>, from t
 anyone's data and leaves nothing behind.
 """
 
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,10 +29,14 @@ def _server(url: URL):
 
 
 @contextmanager
-def scratch(server: URL | None, section: str, folder: Path):
-    """Yields the SQLAlchemy address of a new, empty database for one section (a string)."""
+def scratch(server: URL | None, section: str, folder: Path, template: str | None = None):
+    """Yields the SQLAlchemy address of a new database for one section (a string): empty,
+    or a copy of the database `template` (another section's, not in use)."""
     if server is None:
-        yield f"sqlite:///{folder / (section + '.sqlite3')}"
+        path = folder / (section + ".sqlite3")
+        if template is not None:
+            shutil.copyfile(make_url(template).database, path)
+        yield f"sqlite:///{path}"
         return
     name = server.database if section == "main" else f"{server.database}_{section}"
     admin = _server(server)
@@ -40,7 +45,8 @@ def scratch(server: URL | None, section: str, folder: Path):
                              {"name": name}):
             raise SystemExit(f"database {name} exists already: the benchmark creates its own "
                              "databases and drops them, so name one that does not exist")
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
+        connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     try:
         yield server.set(database=name).render_as_string(hide_password=False)
     finally:

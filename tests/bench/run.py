@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.bench import scale  # noqa: E402
 from tests.bench.databases import postgresql_url, scratch  # noqa: E402
 from tests.bench.tablet_client import Tablet, UnexpectedResponse  # noqa: E402
 
@@ -439,33 +440,98 @@ def bench_pdf(rounds: int, database: str) -> dict:
     }
 
 
+class Databases:
+    """Each section's database, made from one migrated at the start (a file copy, or
+    PostgreSQL's CREATE DATABASE ... TEMPLATE), where migrating each took seconds."""
+
+    def __init__(self, server, folder: Path):
+        self.server, self.folder = server, folder
+        self._template = scratch(server, "template", folder)
+
+    def __enter__(self) -> "Databases":
+        self.template = self._template.__enter__()
+        migrate(self.template)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._template.__exit__(*exc)
+
+    def new(self, section: str):
+        return scratch(self.server, section, self.folder, template=self.template)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--small", action="store_true", help="a quick run that checks it works")
+    parser.add_argument("--database", metavar="URL",
+                        help="postgresql://USER@HOST:PORT/NAME: run every section on "
+                        "PostgreSQL, in databases NAME and NAME_* that it creates and drops")
+    parser.add_argument("--records", type=int, help="records the search section makes "
+                        "(default 1,000,000; 300 with --small)")
     args = parser.parse_args()
     small = args.small
-    results: dict = {}
-    results.update(bench_pdf(rounds=2 if small else 15))
-    with tempfile.TemporaryDirectory() as workdir:
-        # Throughput is timed with worker recycling off: at these rates gunicorn's
-        # max_requests would recycle every worker every few seconds, and the figures would
-        # time the recycling. The load test below keeps it on, as production has it.
-        server = Server(Path(workdir), render_mode="thread", recycle_workers=False)
-        server.migrate()
-        with server:
-            results.update(bench_throughput(server, rounds=1 if small else 5,
-                                            seconds=0.5 if small else 3))
-            results.update(bench_signing(server, journeys=3 if small else 60))
-            results.update(bench_pages(server))
-        # Load: rendering is left to a worker process so the tablets measure the web tier.
-        with Server(Path(workdir), render_mode="worker") as load:
-            results.update(bench_concurrency(
-                load, tablets=4 if small else 50, journeys_each=2 if small else 20,
-                rss_after=2 if small else 100,
-            ))
-    results.update(bench_search(records=300 if small else 100_000, repeat=2 if small else 20))
+    server = postgresql_url(args.database) if args.database else None
+    records = args.records or (300 if small else 1_000_000)
+    results = Timed(database="postgresql" if server else "sqlite")
+    if small:  # fewer gunicorn workers boot sooner; nothing small is a measurement
+        os.environ.setdefault("GUNICORN_WORKERS", "2")
+    with tempfile.TemporaryDirectory() as workdir, \
+            Databases(server, Path(workdir)) as databases:
+        with databases.new("pdf") as database:
+            results.update(bench_pdf(rounds=2 if small else 15, database=database))
+        with databases.new("main") as database:
+            # Throughput is timed with worker recycling off: at these rates gunicorn's
+            # max_requests would recycle every worker every few seconds, and the figures
+            # would time the recycling. The load test below keeps it on, as production has.
+            with Server(database, render_mode="thread", recycle_workers=False) as app_server:
+                results.update(bench_throughput(app_server, rounds=1 if small else 5,
+                                                seconds=0.5 if small else 3))
+                results.update(bench_signing(app_server, journeys=3 if small else 60))
+                results.update(bench_pages(app_server))
+            # Load: rendering is left to the worker mode (no worker runs), so the tablets
+            # measure the web tier alone.
+            with Server(database, render_mode="worker") as load:
+                results.update(bench_concurrency(
+                    load, tablets=4 if small else 50, journeys_each=2 if small else 20,
+                    rss_after=2 if small else 100,
+                ))
+        with databases.new("scale") as database:
+            with Server(database, render_mode="worker") as first, \
+                    Server(database, render_mode="worker") as second:
+                results.update(scale.bench_scale_out(
+                    first, second, tablets=1 if small else 20, journeys_each=1 if small else 5))
+        env = Server("", render_mode="worker").env
+        results.update(scale.bench_render_workers(
+            env, [databases.new(f"render{n}") for n in (1, 2)],
+            jobs=2 if small else 500,
+        ))
+        with databases.new("sign") as database:
+            with Server(database, render_mode="worker", render_workers=2) as signing:
+                results.update(scale.bench_sign_to_pdf(signing, tablets=2 if small else 50))
+        with databases.new("pace") as database:
+            with Server(database, render_mode="worker", render_workers=1) as pace:
+                results.update(scale.bench_human_pace(
+                    pace, tablets=3 if small else 200, seconds=2 if small else 60,
+                    pace=0.5 if small else 5.0,
+                ))
+        with databases.new("search") as database:
+            results.update(bench_search(records=records, repeat=2 if small else 20,
+                                        database=database if server else None))
     print_table(results)
     print(json.dumps(results))
+
+
+class Timed(dict):
+    """results.update() that tells stderr how long each section took (stdout is the table)."""
+
+    started = time.monotonic()
+
+    def update(self, *args, **kwargs) -> None:
+        super().update(*args, **kwargs)
+        now = time.monotonic()
+        print(f"[bench] {', '.join(dict(*args, **kwargs))[:60]}: {now - self.started:.1f} s",
+              file=sys.stderr)
+        self.started = now
 
 
 def print_table(results: dict) -> None:
