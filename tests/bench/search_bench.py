@@ -138,6 +138,14 @@ def _insert_into_sqlite(rows) -> None:
     from consentapp.extensions import db
     from consentapp.models import ConsentRecord, RecordListing
 
+    # The plain indexes are built once at the end, as on PostgreSQL (the same answers, and
+    # a million rows in a minute rather than many).
+    indexes = db.session.execute(db.text(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        " AND tbl_name IN ('consent_records', 'record_listings')"
+    )).all()
+    for name, _ in indexes:
+        db.session.execute(db.text(f'DROP INDEX "{name}"'))
     records, listings = [], []
     for record, listing in rows:
         records.append(record)
@@ -149,6 +157,8 @@ def _insert_into_sqlite(rows) -> None:
     if records:
         db.session.execute(insert(ConsentRecord), records)
         db.session.execute(insert(RecordListing), listings)
+    for _, definition in indexes:
+        db.session.execute(db.text(definition))
     db.session.commit()
     db.session.execute(db.text("ANALYZE"))
     db.session.commit()

@@ -11,8 +11,8 @@ index of pg_trgm's trigrams answers it from the index (tests/bench/search_bench.
 pg_trgm ships with PostgreSQL and is a trusted extension (PostgreSQL 13+): the owner of the
 database may create it without being a superuser. Where it still cannot be created (not
 installed, or a role without CREATE on the database), the migration says so and carries on
-without the index: searches give the same answers, only slower on very many records, and
-`flask --app wsgi doctor` reports it. Once an administrator has run
+without the index (its warning says so): searches give the same answers, only slower on
+very many records (README, "PostgreSQL and several servers"). Once an administrator has run
 `CREATE EXTENSION pg_trgm;` in the database, `flask --app wsgi db downgrade d4a1c7e9b302`
 then `flask --app wsgi db upgrade` creates the index. Nothing on SQLite, which searches a
 clinic's records fast enough without it.
