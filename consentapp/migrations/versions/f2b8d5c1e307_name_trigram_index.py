@@ -12,9 +12,8 @@ pg_trgm ships with PostgreSQL and is a trusted extension (PostgreSQL 13+): the o
 database may create it without being a superuser. Where it still cannot be created (not
 installed, or a role without CREATE on the database), the migration says so and carries on
 without the index (its warning says so): searches give the same answers, only slower on
-very many records (README, "PostgreSQL and several servers"). Once an administrator has run
-`CREATE EXTENSION pg_trgm;` in the database, `flask --app wsgi db downgrade d4a1c7e9b302`
-then `flask --app wsgi db upgrade` creates the index. Nothing on SQLite, which searches a
+very many records (README, "PostgreSQL and several servers"). An administrator can add both later
+with the two statements of the warning below. Nothing on SQLite, which searches a
 clinic's records fast enough without it.
 
 The index is not in the models (consentapp/database.py OPTIONAL_INDEXES): it exists only
@@ -48,9 +47,9 @@ def upgrade():
         log.warning(
             'pg_trgm could not be created (%s): partial-name search works without its '
             'index, only slower on very many records. Ask the database administrator to run '
-            '"CREATE EXTENSION pg_trgm;" in this database, then run `flask --app wsgi db '
-            'downgrade d4a1c7e9b302` and `flask --app wsgi db upgrade`.',
-            type(error.orig).__name__,
+            '"CREATE EXTENSION pg_trgm; CREATE INDEX %s ON record_listings USING gin '
+            '(patient_name_search gin_trgm_ops);" in this database.',
+            type(error.orig).__name__, INDEX,
         )
         return
     savepoint.commit()
