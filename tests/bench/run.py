@@ -119,11 +119,14 @@ class Server:
 
 
 def start_renderers(env: dict, count: int) -> list[subprocess.Popen]:
+    """`count` render workers, niced as production runs them (deploy/, gunicorn.conf.py)."""
+    nice = 10  # deploy/consentapp-worker.service's Nice=
+
     return [subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "tests.bench.bench_app", "worker",
-         "--poll", "0.5"],
+        [sys.executable, "-m", "flask", "--app", "tests.bench.bench_app", "worker"],
         cwd=ROOT, env={**env, "PDF_RENDER_MODE": "worker"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        preexec_fn=lambda: os.nice(nice),
     ) for _ in range(count)]
 
 
