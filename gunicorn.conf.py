@@ -51,12 +51,20 @@ if RENDER_WORKER_CHILD:
 _render_worker: subprocess.Popen | None = None
 
 
+RENDER_WORKER_NICE = 10
+
+
+def _lower_priority() -> None:
+    os.nice(RENDER_WORKER_NICE)
+
+
 def when_ready(server) -> None:
     """The sockets are bound (so the port was free): start the render worker."""
     global _render_worker
     if RENDER_WORKER_CHILD and _render_worker is None:
         # Same process group as the master: a Ctrl-C in the terminal reaches it at once.
-        _render_worker = subprocess.Popen(RENDER_WORKER_COMMAND)
+        # Niced as deploy/consentapp-worker.service is: a patient's tap comes first.
+        _render_worker = subprocess.Popen(RENDER_WORKER_COMMAND, preexec_fn=_lower_priority)
         server.log.info("Started the PDF render worker (pid: %s)", _render_worker.pid)
 
 

@@ -231,3 +231,50 @@ def test_an_address_with_the_filters_in_it_moves_to_a_saved_search(staff, people
     assert "nunez" not in response.headers["Location"]
     assert set(_names(client.get(response.headers["Location"]).text)) == {
         "Zoë O&#39;Brien-Núñez"}
+
+
+def test_a_short_word_finds_the_start_of_a_word_of_the_name(staff, people):
+    client = staff("frontdesk")
+
+    def found(query):
+        return set(_names(dashboard_search(client, q=query).text))
+
+    assert found("ex") == {"Maria Example"}  # the start of "Example"
+    assert found("xa") == set()  # two letters inside a word: too many records on a million
+    assert found("xam") == {"Maria Example"}  # three are any part of it
+    assert found("l") == {"Mariana López", "Søren Łukasz"}
+
+
+class TestCountsPastTheLimit:
+    """Past COUNT_LIMIT the dashboard says "more than" and pages on while there are records."""
+
+    @pytest.fixture
+    def app_config(self, app_config):
+        return {**app_config, "STAFF_PAGE_SIZE": 2}
+
+    def test_more_than_the_limit_and_pages_while_there_are_records(self, staff, make_record,
+                                                                   monkeypatch):
+        from consentapp.records import search
+
+        for day in range(1, 8):
+            make_record(f"Patient Number{day}", "1980-01-01", at=datetime(2026, 1, day, 9))
+        make_record("Needs Review", "1980-01-01", "diabetes", at=datetime(2026, 1, 9, 9))
+        monkeypatch.setattr(search, "COUNT_LIMIT", 3)
+        client = staff("clinician")
+        first = dashboard_search(client, q="number").text
+        assert "More than 3 records · page 1" in first
+        assert re.search(r">All <span class=\"count\">3\+</span>", first)
+        assert re.search(r">Signed <span class=\"count\">3\+</span>", first)
+        assert re.search(r">Needs review <span class=\"count\">0</span>", first)
+        assert "Download these records as CSV (all pages)" in first
+        seen = []
+        for page_number in (1, 2, 3, 4):
+            page = dashboard_search(client, q="number", page=page_number).text
+            seen += _names(page)
+            assert ('rel="next"' in page) == (page_number < 4)
+            assert "Last</a>" not in page  # the last page is not counted
+        assert seen == [f"Patient Number{day}" for day in range(7, 0, -1)]
+        # An address past the end shows the last page, as when everything is counted.
+        assert _names(dashboard_search(client, q="number", page=50).text) == ["Patient Number1"]
+        # Under the limit, the exact count as ever.
+        assert "1 record" in dashboard_search(client, q="review").text

@@ -155,8 +155,10 @@ def test_a_copy_not_rendered_yet_is_being_prepared_and_the_link_is_kept(app, jou
     phone = app.test_client()
     page = phone.get(_path(url))
     assert page.status_code == 200
-    assert "Your copy is being prepared. Please try again in a minute." in page.text
+    assert "Your copy is being prepared. This page will show it in a few seconds." in page.text
     assert "Download my PDF" not in page.text
+    # The page looks again by itself, without a script, until the PDF is there.
+    assert '<meta http-equiv="refresh" content="3">' in page.text
 
     # A button pressed on a page opened a moment earlier (any page of the phone's session).
     early = _download(phone, url, csrf_token(phone.get("/").text))
@@ -164,6 +166,8 @@ def test_a_copy_not_rendered_yet_is_being_prepared_and_the_link_is_kept(app, jou
     with app.app_context():
         assert db.session.scalars(select(PatientCopyLink.used_at)).one() is None
         assert process_pending() == 1
+    ready = phone.get(_path(url))
+    assert "Download my PDF" in ready.text and 'http-equiv="refresh"' not in ready.text
     response = _download(phone, url)
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
 

@@ -1,9 +1,13 @@
 """Benchmarks: `python tests/bench/run.py` (add --small for the quick run `make test` does).
 
 Everything runs on this machine against 127.0.0.1: the app under gunicorn with the project's
-gunicorn.conf.py, a SQLite database in a temporary folder, and load from this process.
+gunicorn.conf.py, render workers as `flask worker` processes, and load from this process.
+The database is a SQLite file in a temporary folder, or with `--database
+postgresql://USER@HOST:PORT/NAME` PostgreSQL: each section then creates a database of its own
+(NAME, NAME_search, ...: none may exist yet) and drops it when done (tests/bench/databases.py).
 Prints a table, then one last line of JSON. Speed is given as ratios against baselines run in
-the same process, alternately, because these machines are noisy.
+the same process, alternately, because these machines are noisy; give the load average
+(`uptime`) with any figure.
 """
 
 import argparse
@@ -24,6 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.bench import scale  # noqa: E402
+from tests.bench.databases import postgresql_url, scratch  # noqa: E402
 from tests.bench.tablet_client import Tablet, UnexpectedResponse  # noqa: E402
 
 CHROMIUM_FLAGS = [
@@ -39,27 +45,34 @@ def free_port() -> int:
 
 
 class Server:
-    """gunicorn serving tests/bench/bench_app.py with the project's own gunicorn.conf.py."""
+    """gunicorn serving tests/bench/bench_app.py with the project's own gunicorn.conf.py, and
+    `render_workers` PDF render workers (`flask worker`) beside it."""
 
-    def __init__(self, workdir: Path, render_mode: str, recycle_workers: bool = True):
+    def __init__(self, database: str, render_mode: str, recycle_workers: bool = True,
+                 render_workers: int = 0, web_workers: int | None = None):
         self.port = free_port()
         self.recycle_workers = recycle_workers
-        self.database = workdir / "bench.sqlite3"
+        self.database = database
+        self.render_workers = render_workers
+        self.renderers: list[subprocess.Popen] = []
         env = {
             **os.environ,
             "SECRET_KEY": "benchmark-only-secret",
-            "DATABASE_URL": f"sqlite:///{self.database}",
+            "DATABASE_URL": database,
             "PDF_RENDER_MODE": render_mode,
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
             "RATELIMIT_STORAGE_URI": "memory://",
+            # The phones of the copy-page section all come from 127.0.0.1, and the QR code
+            # needs an address a phone can trust.
+            "PATIENT_COPY_LIMIT": "100000 per minute",
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}",
         }
+        if web_workers is not None:
+            env["GUNICORN_WORKERS"] = str(web_workers)
         self.env = env
 
     def migrate(self) -> None:
-        subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "tests.bench.bench_app", "db", "upgrade"],
-            cwd=ROOT, env=self.env, check=True, capture_output=True,
-        )
+        migrate(self.database)
 
     def __enter__(self) -> "Server":
         self.process = subprocess.Popen(
@@ -91,16 +104,56 @@ class Server:
                 break
             workers = {str(pid) for pid in self.worker_pids()}
             if workers and workers <= answered:
+                self.renderers = start_renderers(self.env, self.render_workers)
                 return self
         raise RuntimeError("gunicorn did not start: " + self.process.stderr.read().decode())
 
     def __exit__(self, *exc) -> None:
         self.process.send_signal(signal.SIGTERM)
         self.process.wait(timeout=30)
+        stop_renderers(self.renderers)
 
     def worker_pids(self) -> list[int]:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         return [int(pid) for pid in children.read_text().split()]
+
+
+def start_renderers(env: dict, count: int) -> list[subprocess.Popen]:
+    """`count` render workers, niced as production runs them (deploy/, gunicorn.conf.py)."""
+    nice = 10  # deploy/consentapp-worker.service's Nice=
+
+    return [subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "tests.bench.bench_app", "worker"],
+        cwd=ROOT, env={**env, "PDF_RENDER_MODE": "worker"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        preexec_fn=lambda: os.nice(nice),
+    ) for _ in range(count)]
+
+
+def stop_renderers(renderers: list[subprocess.Popen]) -> None:
+    for process in renderers:
+        process.send_signal(signal.SIGTERM)
+    for process in renderers:
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def migrate(database: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "tests.bench.bench_app", "db", "upgrade"],
+        cwd=ROOT, env={**os.environ, "SECRET_KEY": "benchmark-only-secret",
+                       "DATABASE_URL": database},
+        check=True, capture_output=True,
+    )
+
+
+def engine_of(database: str):
+    from sqlalchemy import create_engine
+
+    return create_engine(database)
 
 
 def p95(values: list[float]) -> float:
@@ -210,12 +263,14 @@ def bench_concurrency(server: Server, tablets: int, journeys_each: int, rss_afte
     growth = max((rss_late[pid] - rss_early[pid] for pid in rss_early if pid in rss_late),
                  default=0.0)
 
-    import sqlite3
+    from sqlalchemy import text
 
-    with sqlite3.connect(server.database) as connection:
-        stored = connection.execute(
+    engine = engine_of(server.database)
+    with engine.connect() as connection:
+        stored = connection.scalar(text(
             "SELECT count(*) FROM consent_records WHERE patient_name LIKE 'Tablet%'"
-        ).fetchone()[0]
+        ))
+    engine.dispose()
     return {
         "journeys": done,
         "journeys_per_second": round(done / elapsed, 1),
@@ -284,15 +339,18 @@ def _note_size(loaded: list[int], response) -> None:
     loaded.append(len(response.body()) if response.status == 200 else 0)
 
 
-def bench_search(records: int, repeat: int) -> dict:
+def bench_search(records: int, repeat: int, database: str | None) -> dict:
     """The staff dashboard's searches over many generated records (tests/bench/search_bench)."""
     from tests.bench.search_bench import run as run_search
 
-    result = run_search(records, repeat)
+    result = run_search(records, repeat, database)
     return {
         "search_records": result["records"],
-        "search_100k_p50_ms": result["p50_ms"],
-        "search_100k_p95_ms": result["p95_ms"],
+        "search_build_s": result["build_s"],
+        "search_1m_p50_ms": result["p50_ms"],
+        "search_1m_p95_ms": result["p95_ms"],
+        "search_slowest": max(result["scenarios"],
+                              key=lambda name: result["scenarios"][name]["p95_ms"]),
     }
 
 
@@ -325,7 +383,7 @@ def _naive_folder(workdir: Path, html: str) -> tuple[str, str]:
     return naive_html, (workdir / "css").as_uri() + "/"
 
 
-def bench_pdf(rounds: int) -> dict:
+def bench_pdf(rounds: int, database: str) -> dict:
     """Our render-and-seal of a typical record vs WeasyPrint's plain write_pdf() of it.
 
     Ours is what production runs (render_pdf then seal_for_app); the naive baseline renders
@@ -346,7 +404,7 @@ def bench_pdf(rounds: int) -> dict:
         work = Path(workdir)
         app = create_app({
             "SECRET_KEY": "benchmark-only-secret",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{work / 'pdf.sqlite3'}",
+            "SQLALCHEMY_DATABASE_URI": database,
             "SEAL_KEY_DIR": str(work / "seal"),
             "PDF_RENDER_MODE": "inline",
             "RATELIMIT_ENABLED": False,
@@ -385,33 +443,98 @@ def bench_pdf(rounds: int) -> dict:
     }
 
 
+class Databases:
+    """Each section's database, made from one migrated at the start (a file copy, or
+    PostgreSQL's CREATE DATABASE ... TEMPLATE), where migrating each took seconds."""
+
+    def __init__(self, server, folder: Path):
+        self.server, self.folder = server, folder
+        self._template = scratch(server, "template", folder)
+
+    def __enter__(self) -> "Databases":
+        self.template = self._template.__enter__()
+        migrate(self.template)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._template.__exit__(*exc)
+
+    def new(self, section: str):
+        return scratch(self.server, section, self.folder, template=self.template)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--small", action="store_true", help="a quick run that checks it works")
+    parser.add_argument("--database", metavar="URL",
+                        help="postgresql://USER@HOST:PORT/NAME: run every section on "
+                        "PostgreSQL, in databases NAME and NAME_* that it creates and drops")
+    parser.add_argument("--records", type=int, help="records the search section makes "
+                        "(default 1,000,000; 300 with --small)")
     args = parser.parse_args()
     small = args.small
-    results: dict = {}
-    results.update(bench_pdf(rounds=2 if small else 15))
-    with tempfile.TemporaryDirectory() as workdir:
-        # Throughput is timed with worker recycling off: at these rates gunicorn's
-        # max_requests would recycle every worker every few seconds, and the figures would
-        # time the recycling. The load test below keeps it on, as production has it.
-        server = Server(Path(workdir), render_mode="thread", recycle_workers=False)
-        server.migrate()
-        with server:
-            results.update(bench_throughput(server, rounds=1 if small else 5,
-                                            seconds=0.5 if small else 3))
-            results.update(bench_signing(server, journeys=3 if small else 60))
-            results.update(bench_pages(server))
-        # Load: rendering is left to a worker process so the tablets measure the web tier.
-        with Server(Path(workdir), render_mode="worker") as load:
-            results.update(bench_concurrency(
-                load, tablets=4 if small else 50, journeys_each=2 if small else 20,
-                rss_after=2 if small else 100,
-            ))
-    results.update(bench_search(records=300 if small else 100_000, repeat=2 if small else 20))
+    server = postgresql_url(args.database) if args.database else None
+    records = args.records or (300 if small else 1_000_000)
+    results = Timed(database="postgresql" if server else "sqlite")
+    if small:  # fewer gunicorn workers boot sooner; nothing small is a measurement
+        os.environ.setdefault("GUNICORN_WORKERS", "2")
+    with tempfile.TemporaryDirectory() as workdir, \
+            Databases(server, Path(workdir)) as databases:
+        with databases.new("pdf") as database:
+            results.update(bench_pdf(rounds=2 if small else 15, database=database))
+        with databases.new("main") as database:
+            # Throughput is timed with worker recycling off: at these rates gunicorn's
+            # max_requests would recycle every worker every few seconds, and the figures
+            # would time the recycling. The load test below keeps it on, as production has.
+            with Server(database, render_mode="thread", recycle_workers=False) as app_server:
+                results.update(bench_throughput(app_server, rounds=1 if small else 5,
+                                                seconds=0.5 if small else 3))
+                results.update(bench_signing(app_server, journeys=3 if small else 60))
+                results.update(bench_pages(app_server))
+            # Load: rendering is left to the worker mode (no worker runs), so the tablets
+            # measure the web tier alone.
+            with Server(database, render_mode="worker") as load:
+                results.update(bench_concurrency(
+                    load, tablets=4 if small else 50, journeys_each=2 if small else 20,
+                    rss_after=2 if small else 100,
+                ))
+        with databases.new("scale") as database:
+            with Server(database, render_mode="worker") as first, \
+                    Server(database, render_mode="worker") as second:
+                results.update(scale.bench_scale_out(
+                    first, second, tablets=1 if small else 20, journeys_each=1 if small else 5))
+        env = Server("", render_mode="worker").env
+        results.update(scale.bench_render_workers(
+            env, [databases.new(f"render{n}") for n in (1, 2)],
+            jobs=2 if small else 500,
+        ))
+        with databases.new("sign") as database:
+            with Server(database, render_mode="worker", render_workers=2) as signing:
+                results.update(scale.bench_sign_to_pdf(signing, tablets=2 if small else 50))
+        with databases.new("pace") as database:
+            with Server(database, render_mode="worker", render_workers=1) as pace:
+                results.update(scale.bench_human_pace(
+                    pace, tablets=3 if small else 200, seconds=2 if small else 60,
+                    pace=0.5 if small else 5.0,
+                ))
+        with databases.new("search") as database:
+            results.update(bench_search(records=records, repeat=2 if small else 20,
+                                        database=database if server else None))
     print_table(results)
     print(json.dumps(results))
+
+
+class Timed(dict):
+    """results.update() that tells stderr how long each section took (stdout is the table)."""
+
+    started = time.monotonic()
+
+    def update(self, *args, **kwargs) -> None:
+        super().update(*args, **kwargs)
+        now = time.monotonic()
+        print(f"[bench] {', '.join(dict(*args, **kwargs))[:60]}: {now - self.started:.1f} s",
+              file=sys.stderr)
+        self.started = now
 
 
 def print_table(results: dict) -> None:

@@ -18,7 +18,14 @@ from ...models import EventKind, RecordEvent, RecordListing, StaffRole
 from ...procedures import catalog
 from ...procedures.eligibility import stored_reasons
 from ...records import course, monitor
-from ...records.search import RecordFilters, Sort, review_queue, search, waiting_for_review
+from ...records.search import (
+    Count,
+    RecordFilters,
+    Sort,
+    review_queue,
+    search,
+    waiting_for_review,
+)
 from ...webforms import choices
 from .. import saved_search
 from ..access import can, requires
@@ -119,7 +126,7 @@ def _page(found: Search, *, status_code: int = 200):
         page_size=current_app.config["STAFF_PAGE_SIZE"],
         tz_name=current_app.config["CLINIC_TIMEZONE"],
     )
-    queue, waiting = [], 0
+    queue, waiting = [], Count(0)
     if current_user.role == StaffRole.CLINICIAN:
         queue = review_queue(REVIEW_QUEUE_SIZE)
         waiting = waiting_for_review()
