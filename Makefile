@@ -13,7 +13,7 @@ TRANSLATIONS := consentapp/translations
 # Flask-Babel's lazy_gettext is imported as _l; pybabel knows _ and gettext by itself.
 EXTRACT := $(BIN)/pybabel --quiet extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file
 
-.PHONY: install catalogs update-catalogs run dev test lint worker clean
+.PHONY: install catalogs update-catalogs run dev test test-bench lint worker clean
 
 install: $(STAMP) catalogs
 
@@ -60,6 +60,10 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The benchmark's quick run, checked for every figure (minutes: not part of `make test`).
+test-bench: install
+	$(BIN)/python -m pytest -m bench tests/test_bench_run.py
 
 worker: install instance/config.py
 	$(BIN)/flask --app wsgi worker

@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+# Minutes, not seconds: `make test-bench`, which CI runs after `make test`.
+pytestmark = pytest.mark.bench
+
+
 ROOT = Path(__file__).resolve().parents[1]
 # The goals, and the figures they are computed from.
 KEYS = {
