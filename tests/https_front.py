@@ -177,6 +177,7 @@ def https_get(front: Front, path: str) -> http.client.HTTPResponse:
 
 def tablet(front: Front, **headers) -> tuple[Tablet, TabletConnection]:
     device = Tablet("localhost", front.https_port)
-    device.connection.close()
-    device.connection = TabletConnection(front, headers)
-    return device, device.connection
+    device.close()
+    connection = TabletConnection(front, headers)
+    device.connections = [connection]  # every request of this tablet through Caddy
+    return device, connection
