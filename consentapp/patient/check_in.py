@@ -10,7 +10,7 @@ a signature, and the tablet says so. Either way: "please hand the tablet back", 
 wiped, the same kiosk rules as the first consent.
 """
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from .. import i18n, kiosk
 from ..clinic_time import clinic_today
 from ..extensions import db
-from ..models import ConsentRecord, PatientDraft, RecordOutcome, SignatureMethod
+from ..models import ConsentRecord, PatientDraft, RecordOutcome
 from ..procedures import catalog
 from ..procedures.answers import for_the_patient
 from ..procedures.eligibility import age_on
@@ -27,9 +27,8 @@ from ..procedures.steps import CHECK_IN_STEP
 from ..records import course
 from ..records.course import AlreadyCheckedIn, CheckIn, CheckInRefused
 from ..records.jobs import after_commit
-from ..records.signature import SignatureError, parse
 from .draft import current_draft, data_of, save
-from .forms import CheckInIdentityForm, sign_form
+from .forms import CheckInIdentityForm, posted_signature, sign_form
 from .question_page import question_page
 
 NO_MATCH = _l("That date of birth does not match the one we have. Please check it and try "
@@ -173,13 +172,7 @@ def sign(draft: PatientDraft, started: dict, record: ConsentRecord, definition: 
     )
     signature_error = None
     if request.method == "POST":
-        form_ok = form.validate_on_submit()
-        signature = None
-        if form.signature_method.data == SignatureMethod.DRAWN:
-            try:
-                signature = parse(form.signature.data, current_app.config["SIGNATURE_MAX_POINTS"])
-            except SignatureError as exc:
-                signature_error = str(exc)
+        form_ok, signature, signature_error = posted_signature(form)
         if form_ok and not signature_error:
             return _finish(draft, started, record, definition, answers, form, signature)
     return render_template(

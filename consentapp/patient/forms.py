@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from flask import current_app
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -29,6 +30,7 @@ from ..models import PhotoKind, SignatureMethod
 from ..procedures import consents
 from ..procedures.schema import Question, QuestionStep, RisksPage, Statement, TeachBackQuestion
 from ..records.labels import RELATIONSHIP_LABELS
+from ..records.signature import Signature, SignatureError, parse
 from ..webforms import BaseForm, at_most
 from .signers import SignerChoice
 
@@ -280,6 +282,20 @@ class SignerForm(BaseForm):
         for field, message in problems:
             field.errors = [*field.errors, message]
         return valid and not problems
+
+
+def posted_signature(form) -> tuple[bool, Signature | None, str | None]:
+    """A posted sign form: whether it validates, the drawn signature (None when typed), and
+    what is wrong with the drawing. The drawing is checked even when a box is unticked, so
+    every problem shows at once."""
+    form_ok = form.validate_on_submit()
+    signature, error = None, None
+    if form.signature_method.data == SignatureMethod.DRAWN:
+        try:
+            signature = parse(form.signature.data, current_app.config["SIGNATURE_MAX_POINTS"])
+        except SignatureError as exc:
+            error = str(exc)
+    return form_ok, signature, error
 
 
 def teach_back_form(questions: tuple[TeachBackQuestion, ...]) -> type[BaseForm]:

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from .. import i18n, kiosk
 from ..clinic_time import clinic_today
-from ..models import EventKind, PatientDraft, RecordOutcome, SignatureMethod, utcnow
+from ..models import EventKind, PatientDraft, RecordOutcome, utcnow
 from ..procedures import care, consents
 from ..procedures.answers import answered_steps, for_the_patient
 from ..procedures.eligibility import (
@@ -36,7 +36,6 @@ from ..records import commit
 from ..records.commit import AlreadySubmitted, NotEligible, StepIncomplete, Submission
 from ..records.jobs import after_commit
 from ..records.labels import RELATIONSHIP_LABELS
-from ..records.signature import SignatureError, parse
 from ..webforms import ContinueForm
 from . import signers, teach_back
 from .draft import data_of, save
@@ -45,6 +44,7 @@ from .forms import (
     EsignForm,
     PhotoConsentForm,
     SignerForm,
+    posted_signature,
     risks_form,
     sign_form,
     teach_back_form,
@@ -346,14 +346,7 @@ def _sign(draft, definition: Definition, context):
     )
     signature_error = None
     if request.method == "POST":
-        # Check the drawing even when a box is unticked, so every problem shows at once.
-        form_ok = form.validate_on_submit()
-        signature = None
-        if form.signature_method.data == SignatureMethod.DRAWN:
-            try:
-                signature = parse(form.signature.data, current_app.config["SIGNATURE_MAX_POINTS"])
-            except SignatureError as exc:
-                signature_error = str(exc)
+        form_ok, signature, signature_error = posted_signature(form)
         if form_ok and not signature_error:
             return _finish_signed(draft, definition, form, signature)
     return render_template(
