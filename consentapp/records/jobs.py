@@ -165,6 +165,12 @@ def _lapsed(now: datetime):
     return or_(RenderJob.lease_expires_at.is_(None), RenderJob.lease_expires_at < now)
 
 
+def _claimed(now, token: str) -> dict:
+    """The columns a claim sets, however the job was picked."""
+    return dict(status=JobStatus.RUNNING, claimed_at=now, claimed_by=token,
+                lease_expires_at=now + lease(), attempts=RenderJob.attempts + 1)
+
+
 def _claimable(now: datetime):
     """Waiting, or held by a worker whose lease lapsed (it died, or lost the database)."""
     return and_(
@@ -193,10 +199,7 @@ def claim(job_id: int) -> Claim | None:
     taken = db.session.execute(
         update(RenderJob)
         .where(RenderJob.id == job_id, _claimable(now))
-        .values(
-            status=JobStatus.RUNNING, claimed_at=now, claimed_by=token,
-            lease_expires_at=now + lease(), attempts=RenderJob.attempts + 1,
-        )
+        .values(**_claimed(now, token))
     ).rowcount
     record_id = db.session.scalar(select(RenderJob.record_id).where(RenderJob.id == job_id))
     db.session.commit()
@@ -343,10 +346,7 @@ def claim_next(skip: frozenset[int] = frozenset()) -> Claim | None:
     taken = db.session.execute(
         update(RenderJob)
         .where(RenderJob.id == oldest, _claimable(now))
-        .values(
-            status=JobStatus.RUNNING, claimed_at=now, claimed_by=token,
-            lease_expires_at=now + lease(), attempts=RenderJob.attempts + 1,
-        )
+        .values(**_claimed(now, token))
         .returning(RenderJob.id, RenderJob.record_id)
     ).first()
     db.session.commit()
