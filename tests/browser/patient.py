@@ -1,6 +1,6 @@
 """A patient at the tablet, driven through Playwright by what they see: labels, roles, text."""
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from ..journey import (
     FOLLOW_UP_TEXT,
@@ -29,6 +29,21 @@ def draw_signature_with_touch(page: Page, selector: str = "#signature-canvas") -
     cdp.detach()
 
 
+def every_risk_box(page: Page) -> list[Locator]:
+    """The risks page's boxes, once the page shows them all: `all()` does not wait, so
+    right after a click it can still see the page before (or none), a flaky half list."""
+    boxes = page.get_by_label("I have read and understand this risk")
+    expect(boxes).to_have_count(len(SHIPPED_DEFINITION.risks.items))
+    return boxes.all()
+
+
+def every_statement_box(page: Page) -> list[Locator]:
+    """The signing page's statement boxes, once they are all there (see every_risk_box)."""
+    boxes = page.locator("#statements input[type=checkbox]")
+    expect(boxes).to_have_count(len(SHIPPED_DEFINITION.consent_statements))
+    return boxes.all()
+
+
 def option_label(question_key: str, value: str) -> str:
     question = next(q for q in SHIPPED_DEFINITION.teach_back if q.key == question_key)
     return question.label_for(value)
@@ -42,9 +57,15 @@ class TabletPatient:
     def button(self, name: str):
         return self.page.get_by_role("button", name=name)
 
+    def press(self, name: str) -> None:
+        """Press a step's button and wait for the next page: a click returns before the
+        browser leaves the page, and the next step's first look would see the old one."""
+        with self.page.expect_navigation():
+            self.button(name).click()
+
     def start(self):
         self.page.goto(self.base_url + "/")
-        self.button("Start").click()
+        self.press("Start")
 
     def about(self, name="Rosa Tablet", dob="1962-11-02"):
         year, month, day = dob.split("-")
@@ -53,13 +74,13 @@ class TabletPatient:
         birth.get_by_label("Day").fill(day)
         birth.get_by_label("Month").fill(month)
         birth.get_by_label("Year").fill(year)
-        self.button("Continue").click()
+        self.press("Continue")
 
     def concerns(self):
         self.page.get_by_label("Fine lines and wrinkles").check()
         self.page.get_by_label("Face", exact=True).check()
         self.page.get_by_label("What do you hope to see").fill("Softer lines around my eyes")
-        self.button("Continue").click()
+        self.press("Continue")
 
     def answer_page(self, *yes: str, **chosen):
         """Answer every question shown on this screening page, as an ordinary patient would
@@ -79,7 +100,7 @@ class TabletPatient:
                 "no" if "no" in question.values else question.values[0]))
             label = question.label_for(value)
             self.page.locator(f"#{question.key}").get_by_label(label, exact=True).check()
-        self.button("Continue").click()
+        self.press("Continue")
 
     def screening(self, *yes: str, **chosen):
         """The three screening pages: medicines, health, the skin to be treated."""
@@ -87,40 +108,40 @@ class TabletPatient:
             self.answer_page(*yes, **chosen)
 
     def read_on(self):
-        self.button("I have read this").click()
+        self.press("I have read this")
 
     def risks(self):
-        for box in self.page.get_by_label("I have read and understand this risk").all():
+        for box in every_risk_box(self.page):
             box.check()
-        self.button("Continue").click()
+        self.press("Continue")
 
     def answer_teach_back(self, answers: dict[str, str]):
         for question in SHIPPED_DEFINITION.teach_back:
             if question.key in answers:
                 group = self.page.get_by_role("group", name=question.question)
                 group.get_by_label(option_label(question.key, answers[question.key])).check()
-        self.button("Check my answers").click()
+        self.press("Check my answers")
 
     def understanding(self):
         self.answer_teach_back(RIGHT_ANSWERS)
 
     def signer_self(self):
         self.page.get_by_label("I will sign for myself").check()
-        self.button("Continue").click()
+        self.press("Continue")
 
     def photos(self, clinical: bool = False, marketing: bool = False):
         if clinical:
             self.page.get_by_label("before-and-after photos").check()
         if marketing:
             self.page.get_by_label("to show its work").check()
-        self.button("Continue").click()
+        self.press("Continue")
 
     def review(self):
-        self.button("My answers are right").click()
+        self.press("My answers are right")
 
     def agree_esign(self):
         self.page.get_by_label("I agree to sign and receive my records electronically").check()
-        self.button("Continue").click()
+        self.press("Continue")
 
     def to_teach_back(self, **about):
         """Welcome to the check of understanding, as an ordinary eligible patient."""
@@ -128,7 +149,7 @@ class TabletPatient:
         self.about(**about)
         self.concerns()
         self.screening()
-        self.button("Continue").click()  # outcome
+        self.press("Continue")  # outcome
         self.read_on()  # what to expect
         self.read_on()  # benefits
         self.risks()
@@ -148,8 +169,9 @@ class TabletPatient:
         return self.page.get_by_role("heading", level=1)
 
     def tick_statements(self):
-        for box in self.page.locator("#statements input[type=checkbox]").all():
+        for box in every_statement_box(self.page):
             box.check()
 
 
-__all__ = ["TabletPatient", "WRONG_ANSWERS", "RIGHT_ANSWERS", "draw_signature_with_touch"]
+__all__ = ["TabletPatient", "every_risk_box", "every_statement_box", "WRONG_ANSWERS",
+           "RIGHT_ANSWERS", "draw_signature_with_touch"]

@@ -13,7 +13,7 @@ from .conftest import CHROMIUM_FLAGS
 
 @pytest.mark.browser
 def test_a_browser_that_trusts_the_clinics_root_signs_in_and_starts_a_patient(
-    chromium, front, auth, tmp_path
+    chromium, front, auth, tmp_path, page_problems
 ):
     """Debian's Chromium, its certificate store (NSS, as on a tablet) holding the clinic's root
     and nothing else of ours: the forms post over HTTPS (Flask-WTF wants the page's address as
@@ -26,7 +26,6 @@ def test_a_browser_that_trusts_the_clinics_root_signs_in_and_starts_a_patient(
     subprocess.run([certutil, "-d", f"sql:{nssdb}", "-A", "-t", "C,,", "-n", "clinic-root",
                     "-i", str(front.root_cert)], check=True)
     auth.create("frontdesk@example.org", role="frontdesk")
-    errors: list[str] = []
     # A browser of its own (the session's has another HOME), from the same Playwright.
     browser = chromium.browser_type.launch(
         executable_path=shutil.which("chromium"), args=CHROMIUM_FLAGS,
@@ -35,7 +34,7 @@ def test_a_browser_that_trusts_the_clinics_root_signs_in_and_starts_a_patient(
     try:
         page = browser.new_page()
         page.set_default_timeout(10_000)
-        page.on("pageerror", lambda error: errors.append(str(error)))
+        page_problems.watch(page)
         page.goto(f"{front.base_url}/staff/login")
         page.get_by_label("Email").fill("frontdesk@example.org")
         page.get_by_label("Password").fill(STAFF_PASSWORD)
@@ -47,6 +46,5 @@ def test_a_browser_that_trusts_the_clinics_root_signs_in_and_starts_a_patient(
         page.wait_for_url(f"{front.base_url}/step/about")
     finally:
         browser.close()
-    assert errors == []
 
 

@@ -18,6 +18,8 @@ from .patient import (
     WRONG_ANSWERS,
     TabletPatient,
     draw_signature_with_touch,
+    every_risk_box,
+    every_statement_box,
     option_label,
 )
 
@@ -125,7 +127,7 @@ def test_a_guardian_signs_for_a_minor(app, server_url, tablet, screenshot):
 
     expect(page.get_by_text("Lily Young is under 18.")).to_be_visible()
     expect(page.get_by_label("I will sign for myself")).to_have_count(0)
-    patient.button("Continue").click()  # nobody named yet
+    patient.press("Continue")  # nobody named yet
     summary = page.get_by_role("alert")
     expect(summary).to_contain_text("Please type the full name of the parent")
     expect(summary).to_contain_text("Please choose if they are a parent, guardian")
@@ -137,7 +139,7 @@ def test_a_guardian_signs_for_a_minor(app, server_url, tablet, screenshot):
     page.get_by_label("Interpreter's full name").fill("Luis Ortega")
     page.get_by_label("Language they interpreted").fill("Spanish")
     page.get_by_label("Witness's full name").fill("Nurse Kim")
-    patient.button("Continue").click()
+    patient.press("Continue")
     patient.photos()
 
     expect(page.get_by_text("Ana Guardian (Parent)")).to_be_visible()  # the review
@@ -239,7 +241,7 @@ def test_the_whole_journey_works_with_the_keyboard_alone(app, server_url, tablet
     for button in ("Continue", "I have read this", "I have read this"):
         tab_to(page, role("button", name=button))
         submit(page)
-    for box in page.get_by_label("I have read and understand this risk").all():
+    for box in every_risk_box(page):
         tab_to(page, box)
         page.keyboard.press("Space")
     tab_to(page, role("button", name="Continue"))
@@ -275,7 +277,7 @@ def test_the_whole_journey_works_with_the_keyboard_alone(app, server_url, tablet
     tab_to(page, role("button", name="Continue"))
     submit(page)
 
-    for box in page.locator("#statements input[type=checkbox]").all():
+    for box in every_statement_box(page):
         tab_to(page, box)
         page.keyboard.press("Space")
     tab_to(page, page.get_by_label("Draw my signature with my finger"))
@@ -395,7 +397,7 @@ def test_read_aloud_reads_a_section_with_the_tablets_own_voice(app, server_url, 
     patient.about()
     patient.concerns()
     patient.screening()
-    patient.button("Continue").click()
+    patient.press("Continue")
 
     button = page.get_by_role("button", name="Read aloud: Before your treatment")
     expect(button).to_be_visible()
