@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from argon2 import PasswordHasher, profiles
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy import Integer, create_engine, make_url, select, text
 
 from consentapp import create_app
 from consentapp.extensions import db
@@ -122,6 +122,54 @@ def _empty_tables() -> None:
     with db.engine.begin() as connection:
         for table in reversed(db.metadata.sorted_tables):
             connection.execute(table.delete())
+
+
+@pytest.fixture(scope="session")
+def _saved_tables() -> dict:
+    return {}
+
+
+@pytest.fixture
+def built_once(request, app, app_config, _saved_tables):
+    """Factory: `built_once(build)` runs `build()` for the first test that asks (per pytest
+    process, module and configuration) and keeps every table's rows; each later test gets
+    those rows back instead of building them again. A signed journey with its sealed PDF
+    costs about two seconds, putting its rows back a few milliseconds. `build` returns plain
+    data that the rows determine (a record id, event ids, the stored PDF's bytes), never a
+    client or a session: cookies are not rows."""
+
+    def get(build):
+        key = (request.module.__name__, build.__qualname__, repr(sorted(app_config.items())))
+        if key in _saved_tables:
+            rows, result = _saved_tables[key]
+            with app.app_context():
+                _put_rows_back(rows)
+            return result
+        result = build()
+        with app.app_context(), db.engine.connect() as connection:
+            rows = {table: [dict(row) for row in connection.execute(table.select()).mappings()]
+                    for table in db.metadata.sorted_tables}
+        _saved_tables[key] = rows, result
+        return result
+
+    return get
+
+
+def _put_rows_back(rows: dict) -> None:
+    with db.engine.begin() as connection:
+        for table, table_rows in rows.items():
+            if table_rows:
+                connection.execute(table.insert(), table_rows)
+        if connection.dialect.name == "postgresql":
+            # The rows came back with their ids: the next insert must not reuse one.
+            for table in rows:
+                key = list(table.primary_key.columns)
+                if len(key) == 1 and isinstance(key[0].type, Integer):
+                    connection.execute(text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', '{key[0].name}'),"
+                        f" COALESCE(MAX({key[0].name}), 1), MAX({key[0].name}) IS NOT NULL)"
+                        f" FROM {table.name}"
+                    ))
 
 
 @pytest.fixture(autouse=True)

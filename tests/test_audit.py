@@ -16,19 +16,23 @@ from .conftest import _test_config
 
 
 @pytest.fixture
-def history(app, journey, auth, client) -> list[int]:
+def history(app, journey, auth, client, built_once) -> list[int]:
     """Two patients' records, viewed and downloaded by staff: ids of all events, in order."""
-    journey.complete(name="Maria Example")
-    journey.complete(name="Ana Other")
-    auth.create()
-    auth.login()
-    with app.app_context():
-        record_ids = db.session.scalars(select(ConsentRecord.id)).all()
-    for record_id in record_ids:
-        client.get(f"/staff/records/{record_id}")
-        client.get(f"/staff/records/{record_id}/pdf")
-    with app.app_context():
-        return list(db.session.scalars(select(RecordEvent.id).order_by(RecordEvent.id)))
+
+    def sign_view_and_download():
+        journey.complete(name="Maria Example")
+        journey.complete(name="Ana Other")
+        auth.create()
+        auth.login()
+        with app.app_context():
+            record_ids = db.session.scalars(select(ConsentRecord.id)).all()
+        for record_id in record_ids:
+            client.get(f"/staff/records/{record_id}")
+            client.get(f"/staff/records/{record_id}/pdf")
+        with app.app_context():
+            return list(db.session.scalars(select(RecordEvent.id).order_by(RecordEvent.id)))
+
+    return built_once(sign_view_and_download)
 
 
 def _sql(app, statement: str, **params) -> None:

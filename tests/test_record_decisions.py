@@ -23,12 +23,16 @@ def _pdf_text(content: bytes) -> str:
 
 
 @pytest.fixture
-def signed(app, make_record):
+def signed(app, make_record, built_once):
     """A signed record that needs review (diabetes), with its first PDF."""
-    record_id = make_record("Lucía Fernández", "1975-05-05", "diabetes")
-    with app.app_context():
-        process_pending()
-    return record_id
+
+    def sign_and_seal():
+        record_id = make_record("Lucía Fernández", "1975-05-05", "diabetes")
+        with app.app_context():
+            process_pending()
+        return record_id
+
+    return built_once(sign_and_seal)
 
 
 def _post(client, record_id, action, data):

@@ -56,10 +56,14 @@ def _audit(runner):
 
 
 @pytest.fixture
-def signed(app, journey) -> str:
+def signed(app, journey, built_once) -> str:
     """One signed record that needs a clinician's review (diabetes), with its first PDF."""
-    journey.complete("diabetes", name="Maria Example", dob="1971-04-09")
-    return _record_id(app)
+
+    def sign_and_seal():
+        journey.complete("diabetes", name="Maria Example", dob="1971-04-09")
+        return _record_id(app)
+
+    return built_once(sign_and_seal)
 
 
 # -- what `audit check` names ------------------------------------------------------------------

@@ -87,10 +87,14 @@ def _text(content: bytes) -> list[str]:
 
 
 @pytest.fixture
-def sealed(app, journey) -> tuple[str, bytes]:
+def sealed(app, journey, built_once) -> tuple[str, bytes]:
     """A signed record's stored PDF, as the tablet flow leaves it."""
-    journey.complete()
-    return _stored(app)
+
+    def sign_and_seal():
+        journey.complete()
+        return _stored(app)
+
+    return built_once(sign_and_seal)
 
 
 @pytest.fixture
