@@ -235,8 +235,8 @@ def pdf_standing(sha256: str) -> PdfStanding:
         return PdfStanding(record_id, version, stored is not None, problem=problems[0])
     if stored is None:
         return PdfStanding(record_id, version, problem=(
-            f"it is version {version} of record {record_id} in the history, but its stored "
-            "copy was deleted from the database"))
+            "its stored copy was deleted from the database (the record's history still "
+            "lists it)"))
     changed = content_problems(record, events) or [
         problem for problem in [_definition_problem(record.definition_sha256, {})] if problem
     ]
