@@ -6,8 +6,10 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 STAMP := $(VENV)/.installed
 # One pytest process per core (pytest-xdist), each taking whole files: a file's tests share
-# module fixtures and, for Redis and the served clusters, resources of their own.
-PYTEST_ARGS ?= -n auto --dist loadfile
+# module fixtures and, for Redis and the served clusters, resources of their own. Files go out
+# in collection order (browser files first, the longest), not xdist's default of most tests
+# first, which left the long browser files for last and one process idle while they ran.
+PYTEST_ARGS ?= -n auto --dist loadfile --no-loadscope-reorder
 
 TRANSLATIONS := consentapp/translations
 # Flask-Babel's lazy_gettext is imported as _l; pybabel knows _ and gettext by itself.
