@@ -178,6 +178,22 @@ def _from_directory(directory: Path, clinic_name: str, create: bool) -> ClinicKe
 
 
 _lock = threading.Lock()
+# Loaded keys, by where they come from: reading one takes about a tenth of a second, and a
+# process may build several apps over the same key (the CLI, tests). A file changed or
+# replaced since (a new PKCS#12, a restored folder) is read again.
+_loaded: dict[tuple, tuple[tuple, ClinicKey]] = {}
+
+
+def _files_now(paths: tuple[Path, ...]) -> tuple:
+    stamps = []
+    for path in paths:
+        try:
+            found = path.stat()
+        except FileNotFoundError:
+            stamps.append(None)
+        else:
+            stamps.append((found.st_ino, found.st_size, found.st_mtime_ns))
+    return tuple(stamps)
 
 
 def clinic_key(app: Flask, *, create: bool = True) -> ClinicKey:
@@ -186,19 +202,20 @@ def clinic_key(app: Flask, *, create: bool = True) -> ClinicKey:
     Verifying passes create=False: a key made then would call every earlier PDF foreign.
     """
     config = app.config
-    source = (
+    pkcs12_file, passphrase, key_dir = source = (
         config.get("SEAL_PKCS12_FILE"),
         config.get("SEAL_PKCS12_PASSPHRASE"),
         config["SEAL_KEY_DIR"],
     )
+    files = (Path(pkcs12_file),) if pkcs12_file else (
+        Path(key_dir) / KEY_FILE, Path(key_dir) / CERT_FILE)
     with _lock:
-        cached = app.extensions.get("consent_clinic_key")
-        if cached is not None and cached[0] == source:
+        cached = _loaded.get(source)
+        if cached is not None and cached[0] == _files_now(files):
             return cached[1]
-        pkcs12_file, passphrase, key_dir = source
         if pkcs12_file:
             key = _from_pkcs12(pkcs12_file, passphrase)
         else:
             key = _from_directory(Path(key_dir), config["CLINIC_NAME"], create)
-        app.extensions["consent_clinic_key"] = (source, key)
+        _loaded[source] = (_files_now(files), key)
         return key
