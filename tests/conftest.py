@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 from argon2 import PasswordHasher, profiles
 from flask_migrate import downgrade, upgrade
+from jinja2 import BytecodeCache
 from sqlalchemy import Integer, create_engine, make_url, select, text
 
 from consentapp import create_app
@@ -105,9 +106,30 @@ def app_config(request, database_url, seal_key_dir) -> dict:
                         PDF_RENDER_MODE="inline" if renders else "worker")
 
 
+class _CompiledTemplates(BytecodeCache):
+    """Templates compiled once per test process, not once per app: each test builds an app of
+    its own, and compiling the pages it shows cost about a fifth of a second a test (most of
+    it the PDF's). Jinja checks each template's source against what was compiled, so a
+    changed template is compiled again."""
+
+    def __init__(self):
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        if (code := self.compiled.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+_compiled_templates = _CompiledTemplates()
+
+
 @pytest.fixture
 def app(app_config):
     app = create_app(app_config)
+    app.jinja_env.bytecode_cache = _compiled_templates
     with app.app_context():
         _empty_tables()
     yield app
