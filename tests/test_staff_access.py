@@ -46,18 +46,24 @@ def _requests(app, record_id: str, user_id: int):
 
 
 @pytest.fixture
-def world(app, make_record):
-    """One signed record with its PDF, and an account that admin actions may act upon."""
+def world(app, make_record, built_once):
+    """One signed record with its PDF, and an account that admin actions may act upon (built
+    once per process; each test gets the rows back, whatever the one before changed)."""
     from consentapp.records.jobs import process_pending
 
-    record_id = make_record("Matrix Patient", "1970-01-01")
+    def signed_record_and_an_account():
+        record_id = make_record("Matrix Patient", "1970-01-01")
+        with app.app_context():
+            process_pending()
+            target = StaffUser(email="target@example.org", password_hash="x", role="frontdesk")
+            db.session.add(target)
+            db.session.commit()
+            return record_id, target.id
+
+    record_id, target_id = built_once(signed_record_and_an_account)
     with app.app_context():
-        process_pending()
-        target = StaffUser(email="target@example.org", password_hash="x", role="frontdesk")
-        db.session.add(target)
-        db.session.commit()
         assert db.session.get(ConsentRecord, record_id).latest_pdf is not None
-        return record_id, target.id
+    return record_id, target_id
 
 
 def test_every_staff_view_is_public_or_needs_a_permission_from_the_matrix(app):
