@@ -10,6 +10,8 @@ import pytest
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from consentapp.records.clinic_key import clinic_key
+
 from .conftest import csrf_token
 from .hostile_files import tiny_dictionaries
 
@@ -32,14 +34,11 @@ def _upload(client, content: bytes):
                        content_type=f"multipart/form-data; boundary={boundary}")
 
 
-# Each test needs a clinic that has sealed a PDF (the clinic fixture below).
-pytestmark = pytest.mark.renders_pdfs
-
-
 @pytest.fixture
-def clinic(journey):
-    """A clinic that has sealed a record, so its key exists and a file's seal can be checked."""
-    journey.complete()
+def clinic(app):
+    """A clinic with its sealing key (made on first need, as its first seal would make it), so
+    a file's seal can be checked: a verify without one says so instead."""
+    clinic_key(app)
 
 
 def test_a_file_of_a_million_and_a_half_dictionaries_is_answered_at_once(staff, clinic):
