@@ -8,6 +8,7 @@ from flask import current_app
 from ..database import insert_if_missing
 from ..extensions import db
 from ..models import DefinitionSnapshot, utcnow
+from ..paths import fingerprint
 from .loader import DefinitionError, LoadedDefinition, definition_files, load_all, parse_definition
 from .schema import Definition
 
@@ -15,25 +16,18 @@ _lock = Lock()
 _cache: dict[str, tuple[tuple, dict[tuple[str, str], LoadedDefinition]]] = {}
 
 
-def _fingerprint(forms_dir: Path) -> tuple:
-    return tuple(
-        (str(path), path.stat().st_mtime_ns, path.stat().st_size)
-        for path in definition_files(forms_dir)
-    )
-
-
 def available() -> dict[tuple[str, str], LoadedDefinition]:
     """Valid definitions keyed by (slug, language). An invalid file raises DefinitionError."""
     forms_dir = Path(current_app.config["FORMS_DIR"])
-    fingerprint = _fingerprint(forms_dir)
+    files_now = fingerprint(definition_files(forms_dir))
     with _lock:
         cached = _cache.get(str(forms_dir))
-        if cached and cached[0] == fingerprint:
+        if cached and cached[0] == files_now:
             return cached[1]
         loaded, errors = load_all(forms_dir)
         if errors:
             raise DefinitionError(errors)
-        _cache[str(forms_dir)] = (fingerprint, loaded)
+        _cache[str(forms_dir)] = (files_now, loaded)
         return loaded
 
 

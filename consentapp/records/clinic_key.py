@@ -25,6 +25,8 @@ from pyhanko.keys import load_cert_from_pemder
 from pyhanko.sign.general import get_pyca_cryptography_hash
 from pyhanko.sign.signers import SimpleSigner
 
+from ..paths import fingerprint
+
 log = logging.getLogger(__name__)
 
 KEY_FILE = "clinic-seal-key.pem"
@@ -184,18 +186,6 @@ _lock = threading.Lock()
 _loaded: dict[tuple, tuple[tuple, ClinicKey]] = {}
 
 
-def _files_now(paths: tuple[Path, ...]) -> tuple:
-    stamps = []
-    for path in paths:
-        try:
-            found = path.stat()
-        except FileNotFoundError:
-            stamps.append(None)
-        else:
-            stamps.append((found.st_ino, found.st_size, found.st_mtime_ns))
-    return tuple(stamps)
-
-
 def clinic_key(app: Flask, *, create: bool = True) -> ClinicKey:
     """The app's sealing key, loaded (or made) the first time it is needed, then kept.
 
@@ -211,11 +201,11 @@ def clinic_key(app: Flask, *, create: bool = True) -> ClinicKey:
         Path(key_dir) / KEY_FILE, Path(key_dir) / CERT_FILE)
     with _lock:
         cached = _loaded.get(source)
-        if cached is not None and cached[0] == _files_now(files):
+        if cached is not None and cached[0] == fingerprint(files):
             return cached[1]
         if pkcs12_file:
             key = _from_pkcs12(pkcs12_file, passphrase)
         else:
             key = _from_directory(Path(key_dir), config["CLINIC_NAME"], create)
-        _loaded[source] = (_files_now(files), key)
+        _loaded[source] = (fingerprint(files), key)
         return key
