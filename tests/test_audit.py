@@ -42,8 +42,6 @@ def _sql(app, statement: str, **params) -> None:
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_every_event_is_chained_to_the_one_before(app, history):
     assert len(history) == 2 * 4  # signed, pdf_rendered, viewed, downloaded per record
     with app.app_context():
@@ -63,8 +61,6 @@ def test_every_event_is_chained_to_the_one_before(app, history):
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_audit_check_passes_an_untouched_history(runner, history):
     result = runner.invoke(args=["audit", "check"])
     assert result.exit_code == 0, result.output
@@ -102,8 +98,6 @@ def test_audit_check_names_an_event_whose_details_and_hash_were_rewritten(app, r
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_audit_check_names_the_event_after_one_deleted_in_the_database(app, runner, history):
     _sql(app, "DELETE FROM record_events WHERE id = :id", id=history[4])
     result = runner.invoke(args=["audit", "check"])

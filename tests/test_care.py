@@ -67,8 +67,6 @@ def test_the_care_pages_come_after_the_alternatives_with_the_numbers(journey):
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_the_finish_screen_copy_page_and_pdf_carry_the_care_and_the_numbers(app, journey):
     journey.complete()
     finish = journey.page.text
@@ -99,8 +97,6 @@ def test_the_finish_screen_copy_page_and_pdf_carry_the_care_and_the_numbers(app,
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_a_pdf_made_again_says_the_numbers_the_patient_was_told(app, journey):
     journey.complete()
     # Later the clinic changes its number and its paper.
@@ -116,8 +112,6 @@ def test_a_pdf_made_again_says_the_numbers_the_patient_was_told(app, journey):
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_without_a_number_the_patient_is_told_to_ask_the_staff(app, journey):
     app.config.update(CLINIC_PHONE=None, CLINIC_AFTER_HOURS_PHONE=None)
     journey.complete()

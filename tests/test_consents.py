@@ -63,8 +63,6 @@ def test_the_disclosure_comes_just_before_the_signature_and_must_be_agreed_to(ap
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_the_agreement_is_stored_word_for_word_and_printed_in_the_pdf(app, journey):
     journey.complete()
     with app.app_context():
@@ -115,8 +113,6 @@ def test_the_disclosure_and_the_photo_page_read_at_grade_8_or_below(app):
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_photo_consents_are_optional_and_separate(app, journey):
     journey.to_signature()
     page = journey.get("/step/photos")
@@ -171,8 +167,6 @@ def _withdraw(client, record_id: str, which: str):
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_staff_withdraw_one_photo_consent_as_an_event_with_a_new_pdf(app, journey, staff):
     record_id = _signed_with_both_photo_consents(app, journey)
     frontdesk = staff("frontdesk", full_name="Fran Desk")

@@ -170,8 +170,6 @@ def test_clinic_name_phone_and_time_zone_left_at_their_defaults(configure):
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_worker_silent_then_alive(configure):
     app = configure(PDF_RENDER_MODE="worker")
     assert doctor(app)[1]["PDF worker"].startswith("PROBLEM never heard from")

@@ -30,8 +30,6 @@ def _resource(bundle: dict, kind: str) -> dict:
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_a_signed_record_exports_an_active_treatment_consent_with_its_pdf(app, journey):
     journey.complete(name="Fhir Patient", dob="1966-03-14")
     bundle = _bundle_for_only_record(app)

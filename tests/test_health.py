@@ -18,8 +18,6 @@ SILENT_SECONDS = 1
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_healthz_is_public_and_says_all_is_well(client):
     response = client.get("/healthz")
     assert response.status_code == 200
@@ -35,8 +33,6 @@ def test_healthz_is_public_and_says_all_is_well(client):
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_healthz_tells_nothing_about_patients_and_is_not_throttled(client, make_record):
     make_record("Henrietta Quayle", "1948-02-29")  # committed, its PDF not made yet
     for _ in range(40):  # a monitor polling it, well past any sign-in limit

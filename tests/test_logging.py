@@ -37,8 +37,6 @@ def test_a_whole_journey_logs_no_patient_data(app, journey, auth, client, all_lo
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_a_render_failure_quoting_patient_text_is_logged_without_it(
     app, journey, monkeypatch, all_logs
 ):

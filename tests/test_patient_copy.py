@@ -84,8 +84,6 @@ def test_the_finish_screen_shows_a_single_use_link_with_no_patient_data(app, jou
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_the_link_downloads_the_signed_pdf_once_then_says_it_was_used(app, journey):
     url = _signed(journey)
     phone = app.test_client()  # the patient's own phone: no session of the tablet's
@@ -123,8 +121,6 @@ def test_the_link_downloads_the_signed_pdf_once_then_says_it_was_used(app, journ
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_an_expired_link_says_so_and_gives_nothing(app, journey, monkeypatch):
     url = _signed(journey)
     phone = app.test_client()

@@ -33,8 +33,6 @@ def _only_record() -> ConsentRecord:
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_eligible_patient_signs_and_the_record_and_pdf_hold_everything(app, journey):
     page = journey.complete(name="Maria Example", dob="1971-04-09")
     assert page.request.path == "/finished"
@@ -78,8 +76,6 @@ def test_eligible_patient_signs_and_the_record_and_pdf_hold_everything(app, jour
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_not_eligible_patient_is_offered_no_signature_and_the_screening_is_stored(app, journey):
     journey.start()
     journey.about()
@@ -104,8 +100,6 @@ def test_not_eligible_patient_is_offered_no_signature_and_the_screening_is_store
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_needs_review_patient_is_told_and_may_continue_and_the_record_is_flagged(app, journey):
     journey.start()
     journey.about()
@@ -257,8 +251,6 @@ def test_a_double_tapped_sign_creates_one_record(app, journey):
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_the_record_pins_the_definition_the_patient_started_with(app, journey, tmp_path):
     source = (app.config["FORMS_DIR"] / "microneedling" / "en.toml").read_text()
     forms = tmp_path / "forms" / "microneedling"
@@ -282,8 +274,6 @@ def test_the_record_pins_the_definition_the_patient_started_with(app, journey, t
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_a_finished_journey_leaves_nothing_for_the_next_patient(app, journey, client):
     journey.complete()
     page = journey.get("/step/review")

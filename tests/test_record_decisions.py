@@ -54,8 +54,6 @@ def _status(app, record_id):
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_a_clinician_approves_and_a_new_pdf_version_says_so(app, staff, signed):
     client = staff("clinician", "dr.ruiz@example.org", full_name="Dr Ana Ruiz")
     first = client.get(f"/staff/records/{signed}/pdf/1").data
@@ -95,8 +93,6 @@ def test_a_clinician_approves_and_a_new_pdf_version_says_so(app, staff, signed):
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_a_clinician_declines_with_a_note(app, staff, signed):
     client = staff("clinician")
     _post(client, signed, "review", {"decision": "declined", "note": "Pregnancy: postpone."})
@@ -121,8 +117,6 @@ def test_a_review_without_a_decision_or_note_is_explained_and_keeps_the_typing(a
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_a_clinician_countersigns_with_typed_name_and_drawing(app, staff, signed):
     client = staff("clinician", full_name="Dr Ana Ruiz")
     page = client.get(f"/staff/records/{signed}").text
@@ -172,8 +166,6 @@ def test_an_unreadable_drawing_is_explained_and_the_typed_name_kept(app, staff, 
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_front_desk_records_a_withdrawal_and_the_record_is_closed(app, staff, signed):
     desk = staff("frontdesk", full_name="Sam Desk")
     response = _post(desk, signed, "withdraw", {"reason": "Patient phoned: changed her mind."})

@@ -133,8 +133,6 @@ def test_the_fhir_endpoint_returns_a_valid_bundle_and_is_audited(app, journey, s
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_print_opens_the_latest_pdf_inline_and_is_audited(app, journey, staff):
     journey.complete(name="Print Patient")
     frontdesk = staff("frontdesk")

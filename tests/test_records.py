@@ -28,8 +28,6 @@ def _fail_rendering(monkeypatch):
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_a_render_failure_keeps_the_record_and_a_retry_makes_the_pdf(app, journey, monkeypatch):
     _fail_rendering(monkeypatch)
     page = journey.complete()
@@ -199,8 +197,6 @@ def signed_document(app, journey) -> dict:
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_a_render_holds_the_collector_off_and_frees_its_cycles_with_one_young_collection(
     app, signed_document, collections
 ):
@@ -216,8 +212,6 @@ def test_a_render_holds_the_collector_off_and_frees_its_cycles_with_one_young_co
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_renders_in_two_threads_share_the_pause_and_leave_the_collector_as_it_was(
     app, signed_document
 ):

@@ -68,8 +68,6 @@ def test_a_minor_cannot_sign_alone_the_server_refuses_it(app, journey):
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_a_guardian_signs_for_a_minor_and_everyone_is_on_the_record_and_the_pdf(app, journey):
     _to_signer_step(journey, _years_ago(12), name="Lily Young")
     journey.signer(
@@ -113,8 +111,6 @@ def test_an_adult_may_have_a_representative_sign_for_them(app, journey):
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_an_adult_signing_for_themself_leaves_no_representative_even_if_typed(app, journey):
     _to_signer_step(journey, "1980-01-01", name="Sam Self")
     journey.signer(signer="self", representative_name="Typed By Mistake")
@@ -150,8 +146,6 @@ def test_a_birth_date_changed_to_a_minor_sends_the_patient_back_to_who_signs(app
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_a_typed_signature_is_recorded_as_typed_and_shown_so_in_the_pdf(app, journey):
     journey.to_signature(name="Tina Typed")
     journey.sign(name="Tina Typed", method="typed", signature="")
@@ -169,8 +163,6 @@ def test_a_typed_signature_is_recorded_as_typed_and_shown_so_in_the_pdf(app, jou
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_a_drawn_signature_is_recorded_as_drawn(app, journey):
     journey.complete()
     with app.app_context():
@@ -200,8 +192,6 @@ def test_a_typed_signature_still_needs_the_name(app, journey):
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_a_wrong_teach_back_answer_is_explained_and_asked_again(app, journey):
     journey.start()
     journey.about()

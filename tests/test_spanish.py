@@ -28,8 +28,6 @@ def _only_record() -> ConsentRecord:
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_a_patient_completes_the_journey_in_spanish(app, journey):
     page = journey.choose_language("es")
     assert _lang(page.text) == "es"
@@ -104,8 +102,6 @@ def test_a_patient_completes_the_journey_in_spanish(app, journey):
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_an_english_record_has_no_staff_note(app, journey):
     journey.complete()
     with app.app_context():
@@ -144,8 +140,6 @@ def test_a_journey_keeps_its_language_when_the_choice_changes_later(journey):
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_a_screened_out_patient_is_told_in_spanish_and_the_pdf_says_so(app, journey):
     journey.start(language="es")
     journey.about()

@@ -88,8 +88,6 @@ def test_sign_in_lists_records_newest_first_and_sign_out_ends_it(auth, client, j
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_staff_open_a_record_and_download_its_pdf_with_a_safe_name(app, auth, client, journey):
     journey.complete(name="Zoë O'Brien-Núñez", dob="1965-07-30")
     auth.create()

@@ -84,8 +84,6 @@ class TestUnderTheCapButTooComplex:
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_a_stored_pdf_is_still_valid_through_the_bounded_check(app, staff, journey):
     journey.complete()
     client = staff("frontdesk")
