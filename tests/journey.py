@@ -199,6 +199,18 @@ class PatientJourney:
     ):
         """Everything up to the signature screen, answering as an ordinary eligible patient
         (but "yes" to each of `screening_yes`, and the answers `chosen`)."""
+        self.to_understanding(*screening_yes, name=name, dob=dob, language=language, **chosen)
+        self.understanding()
+        self.signer()
+        self.after_signer()
+        assert self.path == "/step/sign", self.path
+        return self.page
+
+    def to_understanding(
+        self, *screening_yes: str, name="Maria Example", dob="1971-04-09", language=None,
+        **chosen,
+    ):
+        """Everything up to the check of understanding, as to_signature answers it."""
         self.start(language=language)
         self.about(name=name, dob=dob)
         self.concerns()
@@ -207,8 +219,9 @@ class PatientJourney:
         self.continue_("expect")
         self.continue_("benefits")
         self.risks()
-        self.after_alternatives()
-        assert self.path == "/step/sign", self.path
+        self.continue_("alternatives")
+        self.care()
+        assert self.path == "/step/understanding", self.path
         return self.page
 
     def complete(self, *screening_yes: str, **who):

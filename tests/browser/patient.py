@@ -1,5 +1,8 @@
 """A patient at the tablet, driven through Playwright by what they see: labels, roles, text."""
 
+from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit
+
 from playwright.sync_api import Locator, Page, expect
 
 from ..journey import (
@@ -8,7 +11,55 @@ from ..journey import (
     SCREENING_STEPS,
     SHIPPED_DEFINITION,
     WRONG_ANSWERS,
+    PatientJourney,
 )
+
+
+@dataclass(frozen=True)
+class _Request:
+    path: str
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """What PatientJourney reads of a response: the page's text and where it ended up."""
+
+    text: str
+    request: _Request
+
+
+class TabletHttp:
+    """The tablet's own HTTP requests, shaped like Flask's test client for PatientJourney.
+
+    They go through the browser context (`page.request`), so they carry its cookies and the
+    app's answers set them there: the page the test opens next continues the same draft. For
+    the steps a test walks past rather than tests; the journey test, the keyboard test and
+    the layout walk go through every page by hand.
+    """
+
+    def __init__(self, page: Page, base_url: str):
+        self.requests = page.request
+        self.base_url = base_url
+
+    def _answer(self, response) -> _Answer:
+        assert response.ok, f"{response.status} from {response.url}"
+        return _Answer(response.text(), _Request(urlsplit(response.url).path))
+
+    def get(self, url: str, follow_redirects: bool = True) -> _Answer:
+        return self._answer(self.requests.get(self.base_url + url,
+                                              max_redirects=20 if follow_redirects else 0))
+
+    def post(self, url: str, data: dict, follow_redirects: bool = True) -> _Answer:
+        return self._answer(self.requests.post(
+            self.base_url + url, data=urlencode(data, doseq=True),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            max_redirects=20 if follow_redirects else 0,
+        ))
+
+
+def walked_past(page: Page, base_url: str) -> PatientJourney:
+    """A PatientJourney on this tablet's cookies; open `base_url + journey.path` after it."""
+    return PatientJourney(TabletHttp(page, base_url))
 
 
 def draw_signature_with_touch(page: Page, selector: str = "#signature-canvas") -> None:

@@ -21,6 +21,7 @@ from .patient import (
     every_risk_box,
     every_statement_box,
     option_label,
+    walked_past,
 )
 
 pytestmark = pytest.mark.browser
@@ -45,8 +46,6 @@ def drafts(app) -> int:
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_a_patient_completes_the_journey_on_a_tablet(app, server_url, tablet, screenshot):
     page = tablet
     patient = TabletPatient(page, server_url)
@@ -116,13 +115,14 @@ def eval_strokes(page) -> list:
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_a_guardian_signs_for_a_minor(app, server_url, tablet, screenshot):
     page = tablet
     patient = TabletPatient(page, server_url)
     fifteen = date.today().replace(year=date.today().year - 15, day=1).isoformat()
-    patient.to_teach_back(name="Lily Young", dob=fifteen)
+    # The pages before are the journey test's; from the check of understanding on, by hand.
+    journey = walked_past(page, server_url)
+    journey.to_understanding(name="Lily Young", dob=fifteen)
+    page.goto(server_url + journey.path)
     patient.understanding()
 
     expect(page.get_by_text("Lily Young is under 18.")).to_be_visible()
@@ -201,8 +201,6 @@ def focus_is_visible(page) -> bool:
 
 
 @pytest.mark.renders_pdfs
-
-
 def test_the_whole_journey_works_with_the_keyboard_alone(app, server_url, tablet):
     page = tablet
     role = page.get_by_role
@@ -323,13 +321,14 @@ def test_every_page_works_without_javascript(app, server_url, open_device, scree
 
 
 def test_inactivity_warns_then_wipes_the_draft(app, server_url, tablet, screenshot):
-    app.config.update(PATIENT_IDLE_WARNING_SECONDS=2, PATIENT_IDLE_RESET_SECONDS=5)
+    # Warned after 1 s idle, wiped after 4: time enough to press "I need more time".
+    app.config.update(PATIENT_IDLE_WARNING_SECONDS=1, PATIENT_IDLE_RESET_SECONDS=4)
     page = tablet
     TabletPatient(page, server_url).start()
     page.get_by_label("Your full name").fill("Idle Ida")
 
     more_time = page.get_by_role("button", name="I need more time")
-    expect(more_time).to_be_visible(timeout=4000)
+    expect(more_time).to_be_visible(timeout=3000)
     expect(page.get_by_role("dialog", name="Are you still there?")).to_be_visible()
     more_time.click()
     expect(more_time).to_be_hidden()
@@ -351,7 +350,13 @@ def test_inactivity_warns_then_wipes_the_draft(app, server_url, tablet, screensh
 def test_back_after_done_shows_nothing_of_the_patient(app, server_url, tablet):
     page = tablet
     patient = TabletPatient(page, server_url)
-    patient.to_review(name="Bea Backward", dob="1970-06-15")
+    # By hand from the check of understanding: the six pages Back goes through below.
+    journey = walked_past(page, server_url)
+    journey.to_understanding(name="Bea Backward", dob="1970-06-15")
+    page.goto(server_url + journey.path)
+    patient.understanding()
+    patient.signer_self()
+    patient.photos()
     patient.review()
     patient.agree_esign()
     patient.tick_statements()
@@ -393,10 +398,13 @@ def test_read_aloud_reads_a_section_with_the_tablets_own_voice(app, server_url, 
     page = tablet
     page.add_init_script(SPEECH)
     patient = TabletPatient(page, server_url)
-    patient.start()
-    patient.about()
-    patient.concerns()
-    patient.screening()
+    journey = walked_past(page, server_url)
+    journey.start()
+    journey.about()
+    journey.concerns()
+    journey.screening()
+    assert journey.path == "/step/outcome"
+    page.goto(server_url + journey.path)
     patient.press("Continue")
 
     button = page.get_by_role("button", name="Read aloud: Before your treatment")
