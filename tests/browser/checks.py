@@ -1,5 +1,6 @@
 """What every patient page must be on a tablet, measured in the browser that shows it."""
 
+from axe_playwright_python.base import AxeResults
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
@@ -8,12 +9,18 @@ MIN_TEXT = 18  # CSS px
 MAX_LINE = 75  # characters: "at most about 70"
 MAX_PAGE_BYTES = 60 * 1024
 
-_axe = Axe()
+_AXE_SCRIPT = Axe().axe_script  # axe-core as axe-playwright-python bundles it
 
 
 def axe_violations(page: Page) -> str:
-    """'' when axe-core finds nothing, else its readable report."""
-    results = _axe.run(page)
+    """'' when axe-core finds nothing, else its readable report.
+
+    axe-core goes into a page once: Axe().run would evaluate its 500 KB again for every
+    check, and the layout walk checks each page at three sizes."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(_AXE_SCRIPT)
+    results = AxeResults(page.evaluate(
+        "options => axe.run(document, options)", {"resultTypes": ["violations"]}))
     return "" if results.violations_count == 0 else results.generate_report()
 
 
