@@ -1,17 +1,16 @@
 """The whole consent journey through the test client, as the tablet drives it."""
 
-import io
 import json
 import re
 
 import pytest
-from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from consentapp.extensions import db
 from consentapp.models import ConsentRecord, PatientDraft, RecordEvent, RecordPdf
 
 from .journey import RISK_KEYS, SHIPPED_VERSION, drawn_signature
+from .pdf import page_texts
 
 RISK_WORDS = (
     "Bruising", "Scarring", "infection", "Redness", "bleeding", "Dryness", "patches",
@@ -21,8 +20,7 @@ RISK_WORDS = (
 
 def _pdf_text(content: bytes) -> tuple[str, list[str]]:
     """All the text, and each page's, with line breaks folded: layout may wrap any phrase."""
-    reader = PdfReader(io.BytesIO(content))
-    pages = [" ".join(page.extract_text().split()) for page in reader.pages]
+    pages = page_texts(content)
     return "\n".join(pages), pages
 
 

@@ -2,11 +2,8 @@
 a new PDF version while every earlier version stays as it was; view and download events."""
 
 import hashlib
-import re
-from io import BytesIO
 
 import pytest
-from pypdf import PdfReader
 from sqlalchemy import select
 
 from consentapp.extensions import db
@@ -15,11 +12,7 @@ from consentapp.records.jobs import process_pending
 
 from .conftest import csrf_token
 from .journey import drawn_signature
-
-
-def _pdf_text(content: bytes) -> str:
-    text = "".join(page.extract_text() for page in PdfReader(BytesIO(content)).pages)
-    return re.sub(r"\s+", " ", text)
+from .pdf import pdf_text
 
 
 @pytest.fixture
@@ -75,7 +68,7 @@ def test_a_clinician_approves_and_a_new_pdf_version_says_so(app, staff, signed):
     assert _status(app, signed) == RecordStatus.SIGNED
 
     second = client.get(f"/staff/records/{signed}/pdf/2")
-    text = _pdf_text(second.data)
+    text = pdf_text(second.data)
     assert "Staff decisions after signing" in text
     assert "Approved for treatment by a clinician" in text
     assert "Dr Ana Ruiz (dr.ruiz@example.org, clinician)" in text
@@ -85,7 +78,7 @@ def test_a_clinician_approves_and_a_new_pdf_version_says_so(app, staff, signed):
 
     again = client.get(f"/staff/records/{signed}/pdf/1").data
     assert again == first  # the signed PDF is never changed
-    assert "Staff decisions" not in _pdf_text(again)
+    assert "Staff decisions" not in pdf_text(again)
     with app.app_context():
         record = db.session.get(ConsentRecord, signed)
         assert [pdf.version for pdf in record.pdfs] == [1, 2]
@@ -101,7 +94,7 @@ def test_a_clinician_declines_with_a_note(app, staff, signed):
     assert "Lucía Fernández" in page
     with app.app_context():
         pdf = db.session.get(ConsentRecord, signed).latest_pdf
-    text = _pdf_text(pdf.content)
+    text = pdf_text(pdf.content)
     assert "Declined by a clinician: do not treat" in text and "Pregnancy: postpone." in text
 
 
@@ -137,7 +130,7 @@ def test_a_clinician_countersigns_with_typed_name_and_drawing(app, staff, signed
     with app.app_context():
         pdf = db.session.get(ConsentRecord, signed).latest_pdf
         assert pdf.version == 2
-    text = _pdf_text(pdf.content)
+    text = pdf_text(pdf.content)
     assert "Countersigned by a clinician" in text and "Ana Ruiz MD" in text
     assert "I explained this procedure and answered the patient's questions." in text
 
@@ -182,7 +175,7 @@ def test_front_desk_records_a_withdrawal_and_the_record_is_closed(app, staff, si
     with app.app_context():
         record = db.session.get(ConsentRecord, signed)
         assert [pdf.version for pdf in record.pdfs] == [1, 2]
-        text = _pdf_text(record.latest_pdf.content)
+        text = pdf_text(record.latest_pdf.content)
     assert "Consent withdrawn" in text and "Sam Desk (frontdesk@example.org, frontdesk)" in text
     assert "Patient phoned: changed her mind." in text
 
