@@ -21,8 +21,9 @@ SCREENING_QUESTIONS = tuple(
     question.key for key in SCREENING_STEPS for question in SHIPPED_DEFINITION.step(key).questions
 )
 RISK_KEYS = tuple(risk.key for risk in SHIPPED_DEFINITION.risks.items)
-# What a patient types into a follow-up that asks for words.
+# What a patient types into a follow-up that asks for words, and as their goals.
 FOLLOW_UP_TEXT = "Vitamin D every morning"
+GOALS_TEXT = "Smoother skin on my cheeks"
 # Teach-back: the right answer to each question, and a wrong one.
 RIGHT_ANSWERS = {q.key: q.answer for q in SHIPPED_DEFINITION.teach_back}
 WRONG_ANSWERS = {
@@ -121,7 +122,7 @@ class PatientJourney:
         data = {
             "concerns": ["fine_lines", "scars"],
             "areas": ["face"],
-            "goals": "Smoother skin on my cheeks",
+            "goals": GOALS_TEXT,
             "expectations": "",
             "concerns_other": "",
         }

@@ -83,14 +83,12 @@ def test_records_rerender_catches_up_failed_and_missing_pdfs(app, runner, journe
 
     # Each pass waits a sixth of the lease (at most 1 s) before trying again, 5 attempts:
     # a short lease while nothing renders keeps the broken run to under a second.
-    lease = app.config["PDF_RENDER_LEASE_SECONDS"]
-    app.config["PDF_RENDER_LEASE_SECONDS"] = 1.2
+    monkeypatch.setitem(app.config, "PDF_RENDER_LEASE_SECONDS", 1.2)
     result = runner.invoke(args=["records", "rerender"])
     assert result.exit_code == 1  # still broken: it says so and fails
     assert "2 still not rendered" in result.output
 
-    monkeypatch.undo()
-    app.config["PDF_RENDER_LEASE_SECONDS"] = lease
+    monkeypatch.undo()  # the renderer and the lease as they were
     result = runner.invoke(args=["records", "rerender"])
     assert result.exit_code == 0, result.output
     assert "stored 2 PDF(s)" in result.output and "0 still not rendered" in result.output

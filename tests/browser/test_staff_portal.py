@@ -173,6 +173,9 @@ class TestIdleLogoff:
         page.get_by_role("button", name="Stay signed in").click()
         expect(warning).to_be_hidden()
         assert "/staff/login" not in page.url
+        # The session went on: a new warning comes on this page, before the sign-out.
+        expect(warning).to_be_visible(timeout=8000)
+        assert "/staff/login" not in page.url
 
         page.wait_for_url("**/staff/login?next=*", timeout=15000)
         expect(page.locator(".notice")).to_contain_text(

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from consentapp.extensions import db
 from consentapp.models import ConsentRecord, PatientDraft
 
+from ..journey import GOALS_TEXT
 from ..pdf import pdf_text
 from .patient import (
     RIGHT_ANSWERS,
@@ -321,14 +322,20 @@ def test_every_page_works_without_javascript(app, server_url, open_device, scree
 
 
 def test_inactivity_warns_then_wipes_the_draft(app, server_url, tablet, screenshot):
-    # Warned after 1 s idle, wiped after 4: time enough to press "I need more time".
-    app.config.update(PATIENT_IDLE_WARNING_SECONDS=1, PATIENT_IDLE_RESET_SECONDS=4)
+    # The clinic's own limits, on the tablet's clock: idle.js reads Date.now and setInterval,
+    # which Playwright's clock moves on at once (the server keeps real time, seconds here).
+    warning = app.config["PATIENT_IDLE_WARNING_SECONDS"] * 1000
+    reset = app.config["PATIENT_IDLE_RESET_SECONDS"] * 1000
     page = tablet
+    page.clock.install()
     TabletPatient(page, server_url).start()
     page.get_by_label("Your full name").fill("Idle Ida")
 
     more_time = page.get_by_role("button", name="I need more time")
-    expect(more_time).to_be_visible(timeout=3000)
+    page.clock.run_for(warning - 2000)
+    expect(more_time).to_be_hidden()  # not yet
+    page.clock.run_for(3000)
+    expect(more_time).to_be_visible()
     expect(page.get_by_role("dialog", name="Are you still there?")).to_be_visible()
     more_time.click()
     expect(more_time).to_be_hidden()
@@ -336,9 +343,10 @@ def test_inactivity_warns_then_wipes_the_draft(app, server_url, tablet, screensh
     assert drafts(app) == 1
 
     # Left alone: the warning again, then the welcome screen and no draft anywhere.
-    expect(more_time).to_be_visible(timeout=4000)
-    expect(page.get_by_text("we cleared the form because nobody used it")).to_be_visible(
-        timeout=6000)
+    page.clock.run_for(warning + 1000)
+    expect(more_time).to_be_visible()
+    page.clock.run_for(reset - warning)
+    expect(page.get_by_text("we cleared the form because nobody used it")).to_be_visible()
     expect(page.get_by_role("heading", name="Welcome")).to_be_visible()
     screenshot(page, "journey/06-after-inactivity")
     assert drafts(app) == 0
@@ -372,7 +380,7 @@ def test_back_after_done_shows_nothing_of_the_patient(app, server_url, tablet):
             assert "ERR_CACHE_MISS" in str(exc)
         content = page.content()
         assert "Bea Backward" not in content
-        assert "Softer lines around my eyes" not in content
+        assert GOALS_TEXT not in content
         assert "1970" not in content
     assert drafts(app) == 0
 
