@@ -41,20 +41,22 @@ class TabletHttp:
         self.requests = page.request
         self.base_url = base_url
 
-    def _answer(self, response) -> _Answer:
-        assert response.ok, f"{response.status} from {response.url}"
+    def _answer(self, response, follow_redirects: bool) -> _Answer:
+        redirected = not follow_redirects and 300 <= response.status < 400
+        assert response.ok or redirected, f"{response.status} from {response.url}"
         return _Answer(response.text(), _Request(urlsplit(response.url).path))
 
     def get(self, url: str, follow_redirects: bool = True) -> _Answer:
-        return self._answer(self.requests.get(self.base_url + url,
-                                              max_redirects=20 if follow_redirects else 0))
+        return self._answer(self.requests.get(
+            self.base_url + url, max_redirects=20 if follow_redirects else 0,
+        ), follow_redirects)
 
     def post(self, url: str, data: dict, follow_redirects: bool = True) -> _Answer:
         return self._answer(self.requests.post(
             self.base_url + url, data=urlencode(data, doseq=True),
             headers={"Content-Type": "application/x-www-form-urlencoded"},
             max_redirects=20 if follow_redirects else 0,
-        ))
+        ), follow_redirects)
 
 
 def walked_past(page: Page, base_url: str) -> PatientJourney:
